@@ -1,0 +1,160 @@
+"""Speed of the MERT and CLAP embedders at full size, with random weights (no download needed).
+
+Builds MERT-v1-95M's architecture (HubertConfig with the checkpoint's sizes) and
+laion/larger_clap_music's (HTSAT-base audio tower, RoBERTa-base text tower, projection 512)
+with random weights, saves them as folders laid out like the hub repos, and loads them through
+ModelManager.link/load - the same code as real weights. Speed does not depend on the values.
+
+Measures one-shots per second (1 s clips; MERT at 24 kHz, CLAP at 48 kHz, where CLAP always
+builds a 10 s mel) at batch 1 and 16, in fp32 and bf16; peak RSS; CLAP text query latency.
+
+    .venv/bin/python bench/bench_models.py [--model mert|clap] [--clips 32] [--threads N]
+
+Targets (2 CPU cores): MERT >= 25, CLAP >= 12 one-shots/s; text <= 100 ms median.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+TARGET = {"mert": 25.0, "clap": 12.0}
+
+
+def build_mert(folder: Path) -> None:
+    import torch
+    from transformers import HubertConfig, HubertModel, Wav2Vec2FeatureExtractor
+
+    from tiny_models import MERT_SR
+
+    torch.manual_seed(0)
+    # HubertConfig's defaults are MERT-v1-95M's sizes: 768 x 12 layers, 12 heads, 3072 FFN,
+    # 7 conv layers of 512 (kernels 10,3,3,3,3,2,2; strides 5,2,2,2,2,2,2), group norm,
+    # 128-wide positional conv in 16 groups.
+    HubertModel(HubertConfig()).save_pretrained(folder)
+    Wav2Vec2FeatureExtractor(sampling_rate=MERT_SR, do_normalize=True).save_pretrained(folder)
+    cfg = json.loads((folder / "config.json").read_text())
+    cfg.update(model_type="mert_model", feature_extractor_cqt=False, deepnorm=False,
+               auto_map={"AutoModel": "modeling_MERT.MERTModel"})
+    (folder / "config.json").write_text(json.dumps(cfg))
+
+
+def build_clap(folder: Path) -> None:
+    import torch
+    from transformers import ClapAudioConfig, ClapConfig, ClapFeatureExtractor, ClapModel
+
+    from tiny_models import build_tiny_clap
+
+    torch.manual_seed(0)
+    build_tiny_clap(folder)  # for its tokenizer files; the model is replaced below
+    text = {"vocab_size": 50265, "hidden_size": 768, "num_hidden_layers": 12,
+            "num_attention_heads": 12, "intermediate_size": 3072,
+            "max_position_embeddings": 514, "projection_dim": 512}
+    audio = ClapAudioConfig(
+        depths=[2, 2, 12, 2], num_attention_heads=[4, 8, 16, 32], patch_embeds_hidden_size=128,
+        hidden_size=1024, window_size=8, spec_size=256, num_mel_bins=64, projection_dim=512,
+        enable_fusion=False,
+    )
+    cfg = ClapConfig(text_config=text, audio_config=audio.to_dict(), projection_dim=512)
+    ClapModel(cfg).save_pretrained(folder)
+    ClapFeatureExtractor(feature_size=64, truncation="rand_trunc").save_pretrained(folder)
+
+
+def throughput(emb, clips, batch: int) -> float:
+    emb.embed_audio(clips[:batch])  # warm up
+    t = time.perf_counter()
+    for s in range(0, len(clips), batch):
+        emb.embed_audio(clips[s : s + batch])
+    return len(clips) / (time.perf_counter() - t)
+
+
+def run_one(model: str, n_clips: int) -> dict:
+    import numpy as np
+
+    from studio.core.models.manager import ModelManager
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / model
+        folder.mkdir()
+        (build_mert if model == "mert" else build_clap)(folder)
+        manager = ModelManager(Path(tmp) / "data", cache_dir=Path(tmp) / "hub")
+        manager.link(model, folder)
+        rng = np.random.default_rng(0)
+        sr = 24000 if model == "mert" else 48000
+        env = np.exp(-np.linspace(0, 8, sr)).astype(np.float32)
+        clips = [rng.standard_normal(sr).astype(np.float32) * env for _ in range(n_clips)]
+        text_ms = None
+        for dtype in ("float32", "bfloat16"):
+            t = time.perf_counter()
+            emb = manager.load(model, device="cpu", dtype=dtype)
+            load_s = time.perf_counter() - t
+            for batch in (1, 16):
+                n = clips[: max(batch * 2, 8)] if batch == 1 else clips
+                rows.append((model, dtype, batch, throughput(emb, n, batch), load_s))
+            if model == "clap" and dtype == "float32":
+                times = []
+                for i in range(21):
+                    emb._text_cache.clear()
+                    t = time.perf_counter()
+                    emb.embed_text([f"dusty lo-fi snare number {i}"])
+                    times.append(1000 * (time.perf_counter() - t))
+                text_ms = statistics.median(times[1:])
+                fe = emb._fe
+                t = time.perf_counter()
+                fe(clips[:16], sampling_rate=48000, truncation="rand_trunc", return_tensors="np")
+                rows.append(("clap-mel", "float64", 16, 16 / (time.perf_counter() - t), 0.0))
+            del emb
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"rows": rows, "rss_mb": rss, "text_ms": text_ms}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--model", choices=["mert", "clap"])
+    ap.add_argument("--clips", type=int, default=32)
+    ap.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.model:
+        result = run_one(args.model, args.clips)
+        print(json.dumps(result) if args.json else result)
+        return
+    import torch
+
+    print(f"torch {torch.__version__}, {os.cpu_count()} CPU cores, "
+          f"{min(os.cpu_count() or 1, 8)} intra-op threads")
+    print(f"{'model':<9} {'dtype':<9} {'batch':>5} {'one-shots/s':>12} {'target':>7} {'load s':>7}")
+    extras = []
+    for model in ("mert", "clap"):
+        # One process per model so peak RSS is that model's own.
+        out = subprocess.run([sys.executable, __file__, "--model", model, "--clips",
+                              str(args.clips), "--json"], capture_output=True, text=True)
+        if out.returncode:
+            print(out.stderr[-2000:])
+            continue
+        res = json.loads(out.stdout.strip().splitlines()[-1])
+        for name, dtype, batch, rate, load_s in res["rows"]:
+            target = TARGET.get(name)
+            mark = "" if target is None else ("ok" if rate >= target else "MISS")
+            print(f"{name:<9} {dtype:<9} {batch:>5} {rate:>12.1f} {mark:>7} {load_s:>7.1f}")
+        extras.append(f"{model}: peak RSS {res['rss_mb']:.0f} MB")
+        if res["text_ms"] is not None:
+            ok = "ok" if res["text_ms"] <= 100 else "MISS"
+            extras.append(f"clap text query: {res['text_ms']:.1f} ms median ({ok}, target <= 100)")
+    print("\n".join(extras))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,314 @@
+"""`studio` on the command line: index, search, info, models (PRODUCT.md's contract).
+
+Exit codes: 0 success, 2 usage error, 1 anything else, with a one-line reason on stderr
+(a traceback only with --debug). No Qt is imported here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from studio import __version__
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"studio: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+class _QueryAction(argparse.Action):
+    """Keeps --like / --text / --with in the order given, as one list of queries."""
+
+    def __call__(self, parser: argparse.ArgumentParser, ns: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        qs = getattr(ns, "queries", None) or []
+        if self.dest == "like":
+            qs.append({"like": [values]})
+        elif self.dest == "text":
+            qs.append({"text": values})
+        else:  # --with: words that modify the preceding --like
+            if not qs or "like" not in qs[-1] or "text" in qs[-1]:
+                parser.error("--with must follow a --like (e.g. --like kick.wav --with brighter)")
+            qs[-1]["text"] = values
+        ns.queries = qs
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", default=argparse.SUPPRESS,
+                        help="where Studio keeps its catalog and indexes "
+                             "(default: $STUDIO_DATA_DIR or the platform's user data dir)")
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show tracebacks")
+    p = _Parser(prog="studio", description="Find drum samples by how they sound.",
+                parents=[common])
+    p.add_argument("--version", action="version", version=f"studio {__version__}")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    pi = sub.add_parser("index", parents=[common], help="index folders of samples (resumable)")
+    pi.add_argument("paths", nargs="*", metavar="PATH",
+                    help="folders to add and index (default: every folder already added)")
+    pi.add_argument("--models", default="default",
+                    help="comma-separated embedders: default,mert,clap (default: default)")
+    pi.add_argument("--workers", type=int, default=None, help="analysis processes")
+
+    ps = sub.add_parser("search", parents=[common], help="find samples like a file or words",
+                        description="Each --like/--text is one query, answered in the order "
+                                    "given. --with TEXT right after a --like makes that one "
+                                    "query audio + words (\"like this, but brighter\").")
+    ps.add_argument("--like", action=_QueryAction, metavar="FILE", help="a sample to match")
+    ps.add_argument("--text", action=_QueryAction, metavar="QUERY", help="words to match")
+    ps.add_argument("--with", dest="with_", action=_QueryAction, metavar="TEXT",
+                    help="words that steer the preceding --like")
+    ps.add_argument("-k", type=int, default=10, help="results per query (default 10)")
+    ps.add_argument("--json", action="store_true", help="one JSON object per query")
+    ps.add_argument("--category", help="only this category (kick, snare, hihat, ...)")
+    ps.add_argument("--min-length", type=float, metavar="SECONDS")
+    ps.add_argument("--max-length", type=float, metavar="SECONDS")
+    ps.add_argument("--word", action="append", default=[], metavar="WORD",
+                    help="only samples this sound word fits (bright, punchy, short, lo-fi...)")
+
+    sub.add_parser("info", parents=[common], help="what is indexed, and where data lives")
+    try:
+        from studio import cli_models
+
+        cli_models.add_parser(sub)
+    except ImportError:
+        pass
+    return p
+
+
+def _global_options(argv: Sequence[str]) -> tuple[list[str], str | None, bool]:
+    """Take --data-dir and --debug from anywhere on the line, so every command has them."""
+    rest: list[str] = []
+    data_dir: str | None = None
+    debug = False
+    it = iter(argv)
+    for a in it:
+        if a == "--data-dir":
+            data_dir = next(it, None)
+            if data_dir is None:
+                raise UsageError("--data-dir needs a folder")
+        elif a.startswith("--data-dir="):
+            data_dir = a.split("=", 1)[1]
+        elif a == "--debug":
+            debug = True
+        elif a == "--":
+            rest.append(a)
+            rest.extend(it)
+        else:
+            rest.append(a)
+    return rest, data_dir, debug
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        rest, data_dir, debug = _global_options(sys.argv[1:] if argv is None else list(argv))
+    except UsageError as e:
+        print(f"studio: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    args = parser.parse_args(rest)
+    if data_dir is not None:
+        args.data_dir = data_dir
+    if not args.command:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        print("studio: interrupted", file=sys.stderr)
+        return 130
+    except UsageError as e:
+        print(f"studio: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as e:  # one line unless --debug
+        if debug:
+            raise
+        reason = getattr(e, "reason", None) or str(e) or type(e).__name__
+        print(f"studio: {reason}", file=sys.stderr)
+        return EXIT_FAIL
+
+
+def _library(args: argparse.Namespace) -> Any:
+    from studio.core.library import Library
+
+    return Library(getattr(args, "data_dir", None))
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "index":
+        return _cmd_index(args)
+    if args.command == "search":
+        return _cmd_search(args)
+    if args.command == "info":
+        return _cmd_info(args)
+    if args.command == "models":
+        from studio import cli_models
+        from studio.core.paths import resolve_data_dir
+
+        return int(cli_models.run(args, resolve_data_dir(getattr(args, "data_dir", None))))
+    raise UsageError(f"unknown command {args.command}")
+
+
+# ---- index ----------------------------------------------------------------------------------
+def _cmd_index(args: argparse.Namespace) -> int:
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    for m in models:
+        if m not in ("default", "mert", "clap"):
+            raise UsageError(f"unknown model {m!r} (choose from default, mert, clap)")
+    for p in args.paths:
+        if not os.path.isdir(p):
+            raise UsageError(f"not a folder: {p}")
+    lib = _library(args)
+    try:
+        if not args.paths and not lib.roots():
+            raise UsageError("no folders yet: studio index FOLDER")
+        bar = _ProgressBar(sys.stderr)
+        rep = lib.index(args.paths or None, models=models, progress=bar.update,
+                        workers=args.workers)
+        bar.close()
+    finally:
+        lib.close()
+    parts = [f"{rep.indexed} indexed", f"{rep.unchanged} unchanged"]
+    if rep.moved:
+        parts.append(f"{rep.moved} moved")
+    if rep.removed:
+        parts.append(f"{rep.removed} removed")
+    parts.append(f"{len(rep.skipped)} skipped")
+    for name, n in rep.embedded.items():
+        parts.append(f"{n} embedded with {name}")
+    print(f"{', '.join(parts)} in {rep.seconds:.1f} s")
+    for path, reason in rep.skipped[:20]:
+        print(f"  skipped {path}: {reason}")
+    if len(rep.skipped) > 20:
+        print(f"  ... and {len(rep.skipped) - 20} more (studio info lists them)")
+    for d, reason in rep.unreadable_dirs:
+        print(f"  unreadable folder {d}: {reason}")
+    return EXIT_OK
+
+
+class _ProgressBar:
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self.last = 0.0
+        self.shown = False
+
+    def update(self, p: Any) -> None:
+        now = time.monotonic()
+        if p.phase == "done" or (now - self.last < 0.1 and p.done != p.total):
+            return
+        self.last = now
+        if not self.tty:
+            return
+        label = {"scan": "Scanning", "analyse": "Indexing"}.get(p.phase, p.phase.replace(
+            "embed:", "Embedding with "))
+        if p.total:
+            frac = p.done / p.total
+            bar = "█" * int(frac * 30) + "░" * (30 - int(frac * 30))
+            line = f"{label} {p.done:,}/{p.total:,} {bar} {frac:4.0%}"
+        else:
+            line = f"{label} {os.path.basename(p.message)[:50]}"
+        self.stream.write("\r\033[K" + line)
+        self.stream.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+# ---- search ---------------------------------------------------------------------------------
+def _cmd_search(args: argparse.Namespace) -> int:
+    from studio.core.search import Filters, Query
+
+    queries = getattr(args, "queries", None) or []
+    if not queries:
+        raise UsageError("give --like FILE or --text QUERY")
+    if args.k < 1:
+        raise UsageError("-k must be at least 1")
+    for q in queries:
+        for f in q.get("like", []):
+            if not os.path.isfile(f):
+                raise UsageError(f"no such file: {f}")
+    filters = Filters(category=args.category, min_seconds=args.min_length,
+                      max_seconds=args.max_length, words=list(args.word))
+    lib = _library(args)
+    try:
+        if not lib.catalog.count_items():
+            raise RuntimeError("the library is empty: run `studio index FOLDER` first")
+        lib.try_load_ready_models()
+        for qd in queries:
+            q = Query(like=[os.path.abspath(p) for p in qd.get("like", [])],
+                      text=qd.get("text"), k=args.k, filters=filters)
+            res = lib.search(q)
+            if args.json:
+                print(json.dumps(res.to_json()), flush=True)
+            else:
+                _print_result(res)
+    finally:
+        lib.close()
+    return EXIT_OK
+
+
+def _print_result(res: Any) -> None:
+    qd = res.query.describe()
+    title = " + ".join(f"{k} {v!r}" if k == "text" else f"like {v}" for k, v in qd.items())
+    print(f"{title}  ({', '.join(res.embedders)}; {res.ms:.0f} ms)")
+    if not res.hits:
+        print("  no results")
+    for i, h in enumerate(res.hits, 1):
+        where = ""
+        if h.duration and (h.start > 0 or h.end < h.duration - 1e-3):
+            where = f" @{h.start:.2f}-{h.end:.2f}s"
+        dur = f"{h.duration:.2f}s" if h.duration is not None else "?"
+        print(f"{i:3d}. {h.score:6.3f}  {(h.category or '-'):<13} {dur:>7}  {h.path}{where}")
+    print()
+
+
+# ---- info -----------------------------------------------------------------------------------
+def _cmd_info(args: argparse.Namespace) -> int:
+    lib = _library(args)
+    try:
+        info = lib.info()
+        print(f"data dir:  {info['data_dir']}")
+        print(f"catalog:   {info['catalog']} (format {info['schema_version']})")
+        print(f"folders:   {len(info['roots'])}")
+        for r in info["roots"]:
+            print(f"  {r}")
+        print(f"files:     {info['files_ok']:,} indexed, {info['files_failed']:,} skipped "
+              f"({info['contents']:,} distinct sounds, {info['items']:,} items)")
+        for emb, n in sorted(info["vectors"].items()):
+            print(f"  {emb}: {n:,} vectors")
+        try:
+            mm = lib.model_manager()
+            for st in mm.list():
+                pct = f" {st.percent:.0f}%" if st.percent is not None else ""
+                why = f" ({st.reason})" if st.reason else ""
+                print(f"model {st.name}: {st.state}{pct}{why}")
+        except ImportError:
+            pass
+        errs = lib.catalog.errors()
+        if errs:
+            print("skipped files:")
+            for p, e in errs[:50]:
+                print(f"  {p}: {e}")
+    finally:
+        lib.close()
+    return EXIT_OK

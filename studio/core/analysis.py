@@ -1,0 +1,54 @@
+"""What the indexer does to one new file: decode once, cut into items, embed, analyse.
+
+Runs in worker processes (see indexer.py), so it must be importable cheaply and return
+plain picklable data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from studio.core import drums
+from studio.core.audio import DecodeError, decode
+from studio.core.embedders import builtin
+
+# Long files (loops, breaks, recordings) are windowed up to this far in.
+MAX_ANALYSED_SECONDS = 60.0
+
+
+@dataclass
+class FileAnalysis:
+    path: str
+    duration: float = 0.0
+    sr: int = 0
+    windows: list[tuple[float, float]] | None = None
+    vectors: np.ndarray | None = None  # (len(windows), dim) built-in embeddings
+    analysis: dict | None = None
+    error: str | None = None
+
+
+def analyze_path(path: str) -> FileAnalysis:
+    try:
+        audio = decode(path, sr=builtin.SAMPLE_RATE, max_seconds=MAX_ANALYSED_SECONDS)
+    except DecodeError as e:
+        return FileAnalysis(path, error=e.reason)
+    except MemoryError:
+        return FileAnalysis(path, error="file too large to decode")
+    y, sr = audio.samples, audio.sr
+    if not np.any(y):
+        return FileAnalysis(path, error="silent (every sample is zero)")
+    an = drums.analyze(y, sr, duration=audio.duration)
+    analysed = min(audio.duration, len(y) / sr)
+    # A loop is cut into overlapping windows so a hit inside it can be found; a one-shot,
+    # however long its tail, is one item.
+    wins = drums.windows(analysed) if an.get("kind") == "loop" else [(0.0, analysed)]
+    clips = [y[int(s * sr):max(int(e * sr), int(s * sr) + 1)] for s, e in wins]
+    vecs = np.stack([builtin.features(c) for c in clips]).astype(np.float32)
+    return FileAnalysis(path, duration=audio.duration, sr=sr, windows=wins, vectors=vecs,
+                        analysis=an)
+
+
+def analyze_paths(paths: list[str]) -> list[FileAnalysis]:
+    return [analyze_path(p) for p in paths]

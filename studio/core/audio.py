@@ -1,0 +1,120 @@
+"""Decoding audio files into mono float32 arrays.
+
+Every format goes through soundfile (libsndfile: WAV, AIFF, FLAC, MP3, OGG/Vorbis/Opus);
+resampling goes through soxr. Any file that cannot be decoded raises `DecodeError` with a
+short reason a user can act on, never some library's exception.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+AUDIO_EXTENSIONS = frozenset(
+    {".wav", ".wave", ".aif", ".aiff", ".aifc", ".flac", ".mp3", ".ogg", ".oga", ".opus"}
+)
+# A one-shot library holds small files; anything past this is someone's 2-hour recording.
+MAX_FILE_BYTES = 2 * 1024**3
+# What is read of a long file unless a caller asks for more (loops are windowed later).
+DEFAULT_MAX_SECONDS = 30.0
+
+
+class DecodeError(Exception):
+    """A file that cannot be analysed; `reason` is shown to the user."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Audio:
+    samples: np.ndarray  # mono float32, shape (n,)
+    sr: int
+    duration: float  # of the whole file, seconds (may exceed len(samples)/sr when cut)
+
+
+def is_audio_path(path: str | os.PathLike[str]) -> bool:
+    return os.path.splitext(os.fspath(path))[1].lower() in AUDIO_EXTENSIONS
+
+
+def decode(
+    path: str | os.PathLike[str],
+    sr: int | None = None,
+    *,
+    max_seconds: float | None = DEFAULT_MAX_SECONDS,
+    offset_seconds: float = 0.0,
+) -> Audio:
+    """Read `path` as mono float32, resampled to `sr` (native rate when None).
+
+    Reads at most `max_seconds` from `offset_seconds` on, so a huge file costs no more than a
+    short one. Raises DecodeError with a user-facing reason for anything unreadable.
+    """
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+    except FileNotFoundError:
+        raise DecodeError("file not found") from None
+    except PermissionError:
+        raise DecodeError("permission denied") from None
+    except OSError as e:
+        raise DecodeError(f"cannot read file: {e.strerror or e}") from None
+    if size == 0:
+        raise DecodeError("empty file (0 bytes)")
+    if size > MAX_FILE_BYTES:
+        raise DecodeError(f"file too large ({size / 1024**3:.1f} GB)")
+    try:
+        with sf.SoundFile(str(p)) as f:
+            native_sr = int(f.samplerate)
+            total = int(f.frames)
+            if native_sr <= 0:
+                raise DecodeError("invalid sample rate")
+            start = int(offset_seconds * native_sr)
+            if start:
+                f.seek(min(start, max(total - 1, 0)))
+            frames = -1 if max_seconds is None else int(max_seconds * native_sr)
+            data = f.read(frames=frames, dtype="float32", always_2d=True)
+    except DecodeError:
+        raise
+    except PermissionError:
+        raise DecodeError("permission denied") from None
+    except (sf.LibsndfileError, RuntimeError, ValueError, OSError) as e:
+        raise DecodeError(_reason(e)) from None
+    if data.shape[0] == 0:
+        raise DecodeError("no audio frames (zero length)")
+    mono = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
+    mono = np.ascontiguousarray(mono, dtype=np.float32)
+    if not np.all(np.isfinite(mono)):
+        mono = np.nan_to_num(mono, nan=0.0, posinf=0.0, neginf=0.0)
+    duration = total / native_sr if total > 0 else len(mono) / native_sr
+    if sr is not None and sr != native_sr:
+        mono = resample(mono, native_sr, sr)
+        return Audio(mono, sr, duration)
+    return Audio(mono, native_sr, duration)
+
+
+def resample(y: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
+    if sr_in == sr_out:
+        return y
+    out = soxr.resample(y, sr_in, sr_out, quality="HQ")
+    return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def _reason(e: Exception) -> str:
+    msg = str(e).strip()
+    low = msg.lower()
+    if "format not recognised" in low or "unknown format" in low or "not recognised" in low:
+        return "not an audio file (format not recognised)"
+    if "unsupported" in low:
+        return "unsupported audio encoding"
+    if "truncat" in low or "unexpected end" in low or "premature" in low:
+        return "truncated file"
+    # libsndfile messages start with "Error opening '<path>': "; the path is noise to a user.
+    if ": " in msg and msg.lower().startswith("error opening"):
+        msg = msg.split(": ", 1)[1]
+    return f"cannot decode: {msg}" if msg else "cannot decode"

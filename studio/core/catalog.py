@@ -1,0 +1,296 @@
+"""The catalog: one SQLite database (WAL) that is the source of truth for the library.
+
+Layout, by what each table answers:
+- roots: the folders the user added.
+- files: every audio path seen under a root, with size/mtime (to skip unchanged files without
+  reading them), the content it holds, and the reason when it could not be analysed.
+- contents: one row per distinct file content (a hash), so a moved, renamed or duplicated file
+  shares its analysis and embeddings with its twin. Holds duration and drum analysis.
+- items: the embeddable parts of a content: one for a one-shot, overlapping windows for loops.
+- vectors: one embedding per item per embedder. The HNSW indexes are caches of this table and
+  can always be rebuilt from it.
+
+Each thread gets its own connection; every write happens inside `write()`, under one lock,
+so there is one writer at a time (STYLE.md, practice 4). Any commit is atomic, so a kill at any
+moment loses at most the batch in flight, which the next run redoes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SCHEMA_VERSION = 2
+
+_SCHEMA_V1 = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS roots(id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE,
+    added REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS contents(id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE,
+    size INTEGER NOT NULL, duration REAL, sr INTEGER, error TEXT);
+CREATE TABLE IF NOT EXISTS files(id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE,
+    root_id INTEGER NOT NULL REFERENCES roots(id) ON DELETE CASCADE,
+    size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+    content_id INTEGER REFERENCES contents(id), error TEXT);
+CREATE INDEX IF NOT EXISTS files_content ON files(content_id);
+CREATE INDEX IF NOT EXISTS files_root ON files(root_id);
+CREATE TABLE IF NOT EXISTS items(id INTEGER PRIMARY KEY,
+    content_id INTEGER NOT NULL REFERENCES contents(id) ON DELETE CASCADE,
+    start REAL NOT NULL, end REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS items_content ON items(content_id);
+CREATE TABLE IF NOT EXISTS vectors(item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    embedder TEXT NOT NULL, vec BLOB NOT NULL, PRIMARY KEY(item_id, embedder));
+CREATE INDEX IF NOT EXISTS vectors_embedder ON vectors(embedder);
+"""
+
+# v2: the drum analysis (category, sound words...) of each content, and favourites.
+_MIGRATE_1_TO_2 = """
+ALTER TABLE contents ADD COLUMN analysis TEXT;
+ALTER TABLE contents ADD COLUMN analysis_version INTEGER;
+ALTER TABLE contents ADD COLUMN category TEXT;
+CREATE INDEX IF NOT EXISTS contents_category ON contents(category);
+"""
+
+MIGRATIONS: dict[int, str] = {1: _MIGRATE_1_TO_2}
+
+
+class CatalogError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class FileRow:
+    id: int
+    path: str
+    root_id: int
+    size: int
+    mtime_ns: int
+    content_id: int | None
+    error: str | None
+
+
+class Catalog:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._write_lock = threading.RLock()
+        self._all: list[sqlite3.Connection] = []
+        self._all_lock = threading.Lock()
+        self._migrate()
+
+    # ---- connections -------------------------------------------------------------------
+    @property
+    def db(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None,
+                                   check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+            with self._all_lock:
+                self._all.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._all_lock:
+            for c in self._all:
+                try:
+                    c.close()
+                except sqlite3.Error:
+                    pass
+            self._all.clear()
+        self._local = threading.local()
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One transaction, under the single-writer lock."""
+        with self._write_lock:
+            db = self.db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            else:
+                db.execute("COMMIT")
+
+    # ---- schema ------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        try:
+            with self.write() as db:
+                has_meta = db.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"
+                ).fetchone()
+                if not has_meta:
+                    for stmt in _statements(_SCHEMA_V1):
+                        db.execute(stmt)
+                    db.execute("INSERT INTO meta VALUES('schema_version', '1')")
+                version = int(
+                    db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0]
+                )
+                if version > SCHEMA_VERSION:
+                    raise CatalogError(
+                        f"the catalog at {self.path} was written by a newer Studio "
+                        f"(format {version}); update Studio or choose another --data-dir"
+                    )
+                while version < SCHEMA_VERSION:
+                    for stmt in _statements(MIGRATIONS[version]):
+                        db.execute(stmt)
+                    version += 1
+                    db.execute("UPDATE meta SET value=? WHERE key='schema_version'",
+                               (str(version),))
+        except sqlite3.DatabaseError as e:
+            raise CatalogError(
+                f"the catalog at {self.path} is unreadable ({e}); delete it to rebuild"
+            ) from None
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.execute("SELECT value FROM meta WHERE key='schema_version'")
+                   .fetchone()[0])
+
+    # ---- roots -------------------------------------------------------------------------
+    def add_root(self, path: str) -> int:
+        with self.write() as db:
+            row = db.execute("SELECT id FROM roots WHERE path=?", (path,)).fetchone()
+            if row:
+                return int(row[0])
+            cur = db.execute("INSERT INTO roots(path, added) VALUES(?, ?)", (path, time.time()))
+            return int(cur.lastrowid or 0)
+
+    def remove_root(self, path: str) -> None:
+        with self.write() as db:
+            row = db.execute("SELECT id FROM roots WHERE path=?", (path,)).fetchone()
+            if row:
+                db.execute("DELETE FROM files WHERE root_id=?", (row[0],))
+                db.execute("DELETE FROM roots WHERE id=?", (row[0],))
+
+    def roots(self) -> list[tuple[int, str]]:
+        return [(int(i), p) for i, p in self.db.execute("SELECT id, path FROM roots ORDER BY path")]
+
+    # ---- files -------------------------------------------------------------------------
+    def files_under(self, root_id: int) -> dict[str, FileRow]:
+        rows = self.db.execute(
+            "SELECT id, path, root_id, size, mtime_ns, content_id, error FROM files "
+            "WHERE root_id=?", (root_id,))
+        return {r[1]: FileRow(*r) for r in rows}
+
+    def file_by_path(self, path: str) -> FileRow | None:
+        r = self.db.execute(
+            "SELECT id, path, root_id, size, mtime_ns, content_id, error FROM files WHERE path=?",
+            (path,)).fetchone()
+        return FileRow(*r) if r else None
+
+    def content_by_hash(self, h: str) -> int | None:
+        r = self.db.execute("SELECT id FROM contents WHERE hash=?", (h,)).fetchone()
+        return int(r[0]) if r else None
+
+    # ---- vectors -----------------------------------------------------------------------
+    def vectors(self, embedder: str, item_ids: Iterable[int] | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, vecs) stored for `embedder`, all or the given items."""
+        if item_ids is None:
+            rows = self.db.execute("SELECT item_id, vec FROM vectors WHERE embedder=?",
+                                   (embedder,)).fetchall()
+        else:
+            rows = []
+            ids = list(item_ids)
+            for i in range(0, len(ids), 900):
+                chunk = ids[i:i + 900]
+                q = ",".join("?" * len(chunk))
+                rows += self.db.execute(
+                    f"SELECT item_id, vec FROM vectors WHERE embedder=? AND item_id IN ({q})",
+                    (embedder, *chunk)).fetchall()
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+        labels = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        vecs = np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
+        return labels, vecs
+
+    def vector_ids(self, embedder: str) -> set[int]:
+        return {int(r[0]) for r in self.db.execute(
+            "SELECT item_id FROM vectors WHERE embedder=?", (embedder,))}
+
+    def items_missing(self, embedder: str, limit: int = 1000) -> list[tuple[int, int, float, float, str]]:
+        """Items with no vector for `embedder`: (item_id, content_id, start, end, a path)."""
+        rows = self.db.execute(
+            "SELECT i.id, i.content_id, i.start, i.end, "
+            " (SELECT f.path FROM files f WHERE f.content_id=i.content_id LIMIT 1) "
+            "FROM items i WHERE NOT EXISTS (SELECT 1 FROM vectors v "
+            " WHERE v.item_id=i.id AND v.embedder=?) "
+            "AND EXISTS (SELECT 1 FROM files f WHERE f.content_id=i.content_id) "
+            "ORDER BY i.id LIMIT ?", (embedder, limit)).fetchall()
+        return [(int(a), int(b), float(c), float(d), str(e)) for a, b, c, d, e in rows]
+
+    def count_items(self) -> int:
+        return int(self.db.execute(
+            "SELECT COUNT(*) FROM items i WHERE EXISTS "
+            "(SELECT 1 FROM files f WHERE f.content_id=i.content_id)").fetchone()[0])
+
+    def count_vectors(self, embedder: str) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM vectors WHERE embedder=?",
+                                   (embedder,)).fetchone()[0])
+
+    def embedders(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT DISTINCT embedder FROM vectors")]
+
+    # ---- lookups for search ------------------------------------------------------------
+    def item_rows(self, item_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        """item id -> {content_id, start, end, duration, category, analysis, paths}."""
+        ids = list(dict.fromkeys(int(i) for i in item_ids))
+        out: dict[int, dict[str, Any]] = {}
+        for i in range(0, len(ids), 900):
+            chunk = ids[i:i + 900]
+            q = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                "SELECT i.id, i.content_id, i.start, i.end, c.duration, c.category, c.analysis, "
+                " f.path FROM items i JOIN contents c ON c.id=i.content_id "
+                f"JOIN files f ON f.content_id=i.content_id WHERE i.id IN ({q}) "
+                "ORDER BY f.path", chunk).fetchall()
+            for iid, cid, s, e, dur, cat, an, path in rows:
+                d = out.get(iid)
+                if d is None:
+                    d = out[iid] = {"content_id": cid, "start": s, "end": e, "duration": dur,
+                                    "category": cat, "analysis": an, "paths": []}
+                d["paths"].append(path)
+        return out
+
+    def errors(self) -> list[tuple[str, str]]:
+        return [(p, e) for p, e in self.db.execute(
+            "SELECT path, error FROM files WHERE error IS NOT NULL ORDER BY path")]
+
+    def stats(self) -> dict[str, Any]:
+        db = self.db
+        one = lambda q: int(db.execute(q).fetchone()[0])  # noqa: E731
+        return {
+            "roots": one("SELECT COUNT(*) FROM roots"),
+            "files": one("SELECT COUNT(*) FROM files"),
+            "files_ok": one("SELECT COUNT(*) FROM files WHERE error IS NULL AND content_id IS NOT NULL"),
+            "files_failed": one("SELECT COUNT(*) FROM files WHERE error IS NOT NULL"),
+            "contents": one("SELECT COUNT(*) FROM contents"),
+            "items": one("SELECT COUNT(*) FROM items"),
+            "vectors": {e: n for e, n in db.execute(
+                "SELECT embedder, COUNT(*) FROM vectors GROUP BY embedder")},
+        }
+
+    def analysis_of(self, content_id: int) -> dict[str, Any] | None:
+        r = self.db.execute("SELECT analysis FROM contents WHERE id=?", (content_id,)).fetchone()
+        return json.loads(r[0]) if r and r[0] else None
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]

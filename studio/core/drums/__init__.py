@@ -1,0 +1,117 @@
+"""Drum intelligence without neural models: category, sound words, pitch, tempo, text queries.
+
+`analyze(y)` measures one sound (numpy only, ~1 ms for a one-second one-shot) and returns a
+JSON-ready dict; `parse_query` + `score` rank analysed samples for a text query such as
+"dusty lo-fi snare". The category model is a small numpy classifier whose parameters ship in
+resources/drums/classifier.npz (made by resources/drums/train_classifier.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from studio.core.drums.classifier import default_model
+from studio.core.drums.descriptors import (
+    WORD_DEFINITIONS,
+    note_name,
+    onset_count,
+    onset_envelope,
+    tempo,
+    windows,
+    words,
+)
+from studio.core.drums.features import clean, feature_vector, measure
+from studio.core.drums.query import CATEGORY_GROUPS, Query, parse_query, score
+
+ANALYSIS_VERSION = 1
+ANALYSIS_SR = 22050
+# What analyze() looks at for category and words; tempo/loop detection reads all of y.
+ANALYSIS_SECONDS = 4.0
+CATEGORIES: tuple[str, ...] = (
+    "kick", "snare", "clap", "rim", "tom", "hihat_closed", "hihat_open",
+    "crash", "ride", "shaker", "perc", "other",
+)  # fmt: skip
+# A file at least this long with this many onsets, spread over it, is a loop.
+LOOP_MIN_SECONDS = 1.5
+LOOP_MIN_ONSETS = 4
+
+__all__ = [
+    "ANALYSIS_SECONDS", "ANALYSIS_SR", "ANALYSIS_VERSION", "CATEGORIES", "CATEGORY_GROUPS",
+    "Query", "WORD_DEFINITIONS", "analyze", "parse_query", "score", "windows",
+]  # fmt: skip
+
+_RAW_KEYS = (
+    "peak_db", "attack", "t20", "t40", "centroid", "rolloff", "edge_hz",
+    "clip_frac", "bits", "tail_db", "low_frac",
+)  # fmt: skip
+
+
+def _resample_linear(y: np.ndarray, sr: int, target: int) -> np.ndarray:
+    n = max(int(round(y.size * target / sr)), 1)
+    return np.interp(np.linspace(0, y.size - 1, n), np.arange(y.size), y).astype(np.float32)
+
+
+def _empty(duration: float) -> dict:
+    probs = {c: 0.0 for c in CATEGORIES}
+    probs["other"] = 1.0
+    return {
+        "version": ANALYSIS_VERSION, "category": "other", "category_conf": 1.0, "probs": probs,
+        "kind": "one-shot", "words": {}, "pitch_hz": None, "note": None, "loudness_db": -100.0,
+        "tempo": None, "duration": round(float(duration), 4), "onsets": 0,
+    }  # fmt: skip
+
+
+def analyze(y: np.ndarray, sr: int = ANALYSIS_SR, duration: float | None = None) -> dict:
+    """Category, sound words, pitch/note, loudness, one-shot/loop and tempo of one sound.
+
+    `y` is mono audio, ideally at ANALYSIS_SR (anything else is resampled linearly);
+    `duration` is the whole file's length when `y` holds only its beginning. Never raises on
+    odd input: silence, a single sample or NaNs give a valid 'other' result.
+    """
+    y = clean(y)
+    if sr and sr > 0 and sr != ANALYSIS_SR:
+        y = _resample_linear(y, sr, ANALYSIS_SR)
+    dur = float(duration) if duration and np.isfinite(duration) and duration > 0 else y.size / ANALYSIS_SR
+    head = y[: int(ANALYSIS_SECONDS * ANALYSIS_SR)]
+    m = measure(head, ANALYSIS_SR)
+    if m["silent"]:
+        return _empty(dur)
+    model = default_model()
+    if model is not None:
+        p = model.predict(feature_vector(m, dur))
+        probs = {c: 0.0 for c in CATEGORIES}
+        for c, v in zip(model.classes, p.tolist(), strict=True):
+            probs[c] = round(float(v), 4)
+    else:
+        probs = {c: (1.0 if c == "other" else 0.0) for c in CATEGORIES}
+    category = max(probs, key=probs.__getitem__)
+    w = words(m)
+    kind, bpm, n_on = "one-shot", None, 0
+    if y.size >= LOOP_MIN_SECONDS * ANALYSIS_SR:
+        onset, period = onset_envelope(y, ANALYSIS_SR)
+        n_on = onset_count(onset, period)
+        if n_on >= LOOP_MIN_ONSETS:
+            bpm, strength = tempo(onset, period)
+            if bpm is not None and strength > 0.2:
+                kind = "loop"
+            else:
+                bpm = None
+    tonal = w["tonal"] > 0.5 and kind == "one-shot"
+    pitch = round(m["pitch_hz"], 2) if tonal and m["pitch_hz"] > 0 else None
+    out = {
+        "version": ANALYSIS_VERSION,
+        "category": category,
+        "category_conf": probs[category],
+        "probs": probs,
+        "kind": kind,
+        "words": w,
+        "pitch_hz": pitch,
+        "note": note_name(pitch) if pitch else None,
+        "loudness_db": round(m["loudness_db"], 2),
+        "tempo": bpm,
+        "duration": round(dur, 4),
+        "onsets": n_on,
+    }
+    for k in _RAW_KEYS:
+        out[k] = round(float(m[k]), 5)
+    return out

@@ -1,0 +1,167 @@
+"""Reading a producer's text query and ranking analysed samples against it, no model needed.
+
+"dusty lo-fi snare" -> Query(category="snare", words={"noisy": 1, "lofi": 1}). Scores put the
+category first (its probability from the classifier) and let the words order sounds within
+it; words in file names add a little evidence but are never needed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# Names a query may use for a set of categories rather than one.
+CATEGORY_GROUPS: dict[str, tuple[str, ...]] = {
+    "hihat": ("hihat_closed", "hihat_open"),
+    "cymbal": ("crash", "ride"),
+    "perc": ("perc", "shaker"),
+}
+# How much each member of a group counts (a "perc" query wants perc before shakers).
+_GROUP_WEIGHT = {("perc", "shaker"): 0.6}
+
+_PHRASES = [
+    (r"\bhi[\s-]?hats?\b", "hihat"),
+    (r"\blo[\s-]?fi\b", "lofi"),
+    (r"\bopen\s+(?:hihat|hat|hh)s?\b", "openhat"),
+    (r"\bclosed\s+(?:hihat|hat|hh)s?\b", "closedhat"),
+    (r"\bside[\s-]?stick\b", "sidestick"),
+    (r"\brim[\s-]?shot\b", "rimshot"),
+    (r"\bkick\s+drum\b", "kick"),
+    (r"\bbass\s+drum\b", "kick"),
+    (r"\bsnare\s+drum\b", "snare"),
+]
+
+CATEGORY_WORDS: dict[str, str] = {
+    **dict.fromkeys(["kick", "kicks", "bd", "bassdrum", "kik", "808"], "kick"),
+    **dict.fromkeys(["snare", "snares", "sd", "snr"], "snare"),
+    **dict.fromkeys(["clap", "claps", "handclap"], "clap"),
+    **dict.fromkeys(["rim", "rims", "rimshot", "sidestick", "stick"], "rim"),
+    **dict.fromkeys(["tom", "toms", "floortom"], "tom"),
+    **dict.fromkeys(["hihat", "hihats", "hat", "hats", "hh"], "hihat"),
+    **dict.fromkeys(["closedhat", "ch", "chh"], "hihat_closed"),
+    **dict.fromkeys(["openhat", "oh", "ohh"], "hihat_open"),
+    **dict.fromkeys(["crash", "crashes"], "crash"),
+    **dict.fromkeys(["ride", "rides"], "ride"),
+    **dict.fromkeys(["cym", "cymbal", "cymbals"], "cymbal"),
+    **dict.fromkeys(["shaker", "shakers", "tamb", "tambourine", "tambo", "maraca"], "shaker"),
+    **dict.fromkeys(["perc", "percussion", "cowbell", "conga", "bongo", "block", "wood"], "perc"),
+}
+
+WORD_SYNONYMS: dict[str, dict[str, int]] = {
+    "bright": {"bright": 1},
+    "crisp": {"bright": 1},
+    "airy": {"bright": 1},
+    "dark": {"dark": 1},
+    "warm": {"dark": 1},
+    "punchy": {"punchy": 1},
+    "hard": {"punchy": 1},
+    "snappy": {"punchy": 1, "short": 1},
+    "soft": {"soft": 1},
+    "gentle": {"soft": 1},
+    "short": {"short": 1},
+    "tight": {"tight": 1},
+    "dry": {"tight": 1},
+    "long": {"long": 1},
+    "tail": {"long": 1},
+    "sustained": {"long": 1},
+    "boomy": {"boomy": 1},
+    "deep": {"boomy": 1},
+    "roomy": {"roomy": 1},
+    "room": {"roomy": 1},
+    "reverb": {"roomy": 1},
+    "wet": {"roomy": 1},
+    "clean": {"clean": 1},
+    "noisy": {"noisy": 1},
+    "dusty": {"noisy": 1, "lofi": 1},
+    "vinyl": {"noisy": 1, "lofi": 1},
+    "lofi": {"lofi": 1},
+    "crunchy": {"distorted": 1, "lofi": 1},
+    "distorted": {"distorted": 1},
+    "dirty": {"distorted": 1},
+    "saturated": {"distorted": 1},
+    "clipped": {"distorted": 1},
+    "tonal": {"tonal": 1},
+    "tuned": {"tonal": 1},
+    "808": {"long": 1, "tonal": 1},
+}
+_OPPOSITE = {
+    "bright": "dark", "dark": "bright", "punchy": "soft", "soft": "punchy",
+    "short": "long", "long": "short", "tight": "roomy", "roomy": "tight",
+    "clean": "noisy", "noisy": "clean",
+}  # fmt: skip
+_NEGATIONS = {"not", "no", "non", "without", "less"}
+_STOP = {"a", "an", "the", "with", "and", "of", "in", "some", "very", "sound", "sounds", "sample",
+         "samples", "one", "shot", "oneshot", "drum", "drums", "like", "that", "is", "for"}  # fmt: skip
+
+
+@dataclass
+class Query:
+    category: str | None = None  # a CATEGORIES name or a CATEGORY_GROUPS key
+    words: dict[str, int] = field(default_factory=dict)  # word -> +1 wanted / -1 unwanted
+    free_words: list[str] = field(default_factory=list)
+    raw: str = ""
+
+
+def _tokens(text: str) -> list[str]:
+    t = text.lower()
+    for pat, rep in _PHRASES:
+        t = re.sub(pat, f" {rep} ", t)
+    return [w for w in re.split(r"[^a-z0-9#]+", t) if w]
+
+
+def parse_query(text: str) -> Query:
+    q = Query(raw=text or "")
+    negate = False
+    for tok in _tokens(text or ""):
+        if tok in _NEGATIONS:
+            negate = True
+            continue
+        if tok in CATEGORY_WORDS and not negate:
+            cat = CATEGORY_WORDS[tok]
+            # A specific category wins over a group named earlier ("hat ... open hat").
+            if q.category is None or q.category in CATEGORY_GROUPS:
+                q.category = cat
+        if tok in WORD_SYNONYMS:
+            for w, d in WORD_SYNONYMS[tok].items():
+                if negate:
+                    w, d = (_OPPOSITE[w], d) if w in _OPPOSITE else (w, -d)
+                q.words[w] = d
+        elif tok not in CATEGORY_WORDS and tok not in _STOP:
+            q.free_words.append(tok)
+        negate = False
+    return q
+
+
+def _category_prob(query: Query, probs: dict[str, float]) -> float:
+    if query.category is None:
+        return 1.0
+    members = CATEGORY_GROUPS.get(query.category, (query.category,))
+    weights = _GROUP_WEIGHT.get(members, (1.0,) * len(members))
+    return float(sum(w * probs.get(c, 0.0) for c, w in zip(members, weights, strict=False)))
+
+
+def _name_tokens(name: str) -> set[str]:
+    return set(_tokens(re.sub(r"([a-z])([A-Z])", r"\1 \2", name)))
+
+
+def score(query: Query, analyses: list[dict], names: list[str] | None = None) -> np.ndarray:
+    """Relevance in [0, 1] per analysis: category probability x (0.6 + 0.4 x word agreement)."""
+    out = np.zeros(len(analyses), dtype=np.float32)
+    want = set(query.free_words) | {w for w, d in query.words.items() if d > 0}
+    if query.category:
+        want |= {k for k, v in CATEGORY_WORDS.items() if v == query.category}
+    for i, a in enumerate(analyses):
+        if not isinstance(a, dict):
+            continue
+        cat = _category_prob(query, a.get("probs") or {a.get("category", "other"): 1.0})
+        ws = a.get("words") or {}
+        agree = [ws.get(w, 0.5) if d > 0 else 1.0 - ws.get(w, 0.5) for w, d in query.words.items()]
+        wscore = float(np.mean(agree)) if agree else 1.0
+        s = cat * (0.6 + 0.4 * wscore)
+        if names is not None and i < len(names) and want:
+            hit = len(want & _name_tokens(names[i])) / len(want)
+            s = (s + 0.05 * hit) / 1.05
+        out[i] = min(max(s, 0.0), 1.0)
+    return out

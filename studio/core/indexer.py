@@ -1,0 +1,326 @@
+"""Indexing: scan the roots, analyse what is new, back-fill embedders, keep the indexes in step.
+
+One pass of `Indexer.run()`:
+1. scan each root; a file whose size and mtime are unchanged is not read again;
+2. hash new and changed files; a hash the catalog already knows (a moved, renamed or copied
+   file) is linked to its content and keeps its embeddings and analysis;
+3. decode + embed + analyse the rest in worker processes, committing a batch at a time;
+4. forget files that are gone, and contents no file points at any more;
+5. back-fill every other embedder asked for (MERT, CLAP) over items it lacks.
+Progress is reported through a callback and the run stops between batches when asked; what
+was committed stays, and the next run carries on from there.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from studio.core import drums
+from studio.core.analysis import FileAnalysis, analyze_paths
+from studio.core.audio import DecodeError, decode
+from studio.core.catalog import Catalog
+from studio.core.embedders.base import Embedder
+from studio.core.scanner import content_hash, iter_batches, walk_audio
+from studio.core.vindex import VectorIndex
+
+class IndexProvider(Protocol):
+    def index_for(self, emb: Embedder) -> VectorIndex: ...
+
+    def open_indexes(self) -> list[VectorIndex]: ...
+
+
+ProgressFn = Callable[["Progress"], None]
+StopFn = Callable[[], bool]
+_BATCH = 32
+_SAVE_EVERY_S = 10.0
+# Below this many new files a process pool costs more than it saves.
+_POOL_MIN_FILES = 48
+
+
+@dataclass
+class Progress:
+    phase: str  # "scan", "analyse", "embed:<name>", "done"
+    done: int
+    total: int
+    message: str = ""
+
+
+@dataclass
+class IndexReport:
+    scanned: int = 0
+    indexed: int = 0
+    unchanged: int = 0
+    moved: int = 0
+    removed: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    unreadable_dirs: list[tuple[str, str]] = field(default_factory=list)
+    embedded: dict[str, int] = field(default_factory=dict)
+    cancelled: bool = False
+    seconds: float = 0.0
+
+
+def _plain(o: object) -> object:
+    """numpy scalars and arrays in an analysis, as JSON can hold them."""
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"{type(o).__name__} is not JSON serialisable")
+
+
+def _workers() -> int:
+    env = os.environ.get("STUDIO_WORKERS")
+    if env and env.isdigit():
+        return max(1, int(env))
+    return max(1, min(8, os.cpu_count() or 1))
+
+
+class Indexer:
+    """Runs on whatever thread calls run(); all catalog writes happen there (one writer)."""
+
+    def __init__(self, catalog: Catalog, indexes: IndexProvider, builtin: Embedder,
+                 workers: int | None = None) -> None:
+        self.catalog = catalog
+        self._indexes = indexes
+        self._index_for = indexes.index_for
+        self.builtin = builtin
+        self.workers = workers if workers is not None else _workers()
+        self._last_save = time.monotonic()
+
+    # ------------------------------------------------------------------------------------
+    def run(self, roots: Sequence[str] | None = None, embedders: Sequence[Embedder] = (),
+            progress: ProgressFn | None = None, should_stop: StopFn | None = None) -> IndexReport:
+        t0 = time.monotonic()
+        rep = IndexReport()
+        stop = should_stop or (lambda: False)
+        report = progress or (lambda p: None)
+        try:
+            todo = self._scan(roots, rep, report, stop)
+            if not stop():
+                self._analyse(todo, rep, report, stop)
+            self._gc()
+            for emb in embedders:
+                if emb.id == self.builtin.id or stop():
+                    continue
+                rep.embedded[emb.name] = self._backfill(emb, report, stop)
+        finally:
+            self._save_all(force=True)
+        rep.cancelled = stop()
+        rep.seconds = time.monotonic() - t0
+        report(Progress("done", rep.indexed, rep.indexed, "cancelled" if rep.cancelled else ""))
+        return rep
+
+    # ---- 1 + 2: scan and link known contents -------------------------------------------
+    def _scan(self, roots: Sequence[str] | None, rep: IndexReport, report: ProgressFn,
+              stop: StopFn) -> list[tuple[str, int, os.stat_result, str]]:
+        cat = self.catalog
+        known_roots = dict((p, i) for i, p in cat.roots())
+        todo: list[tuple[str, int, os.stat_result, str]] = []  # path, root, stat, hash
+        for root in roots if roots is not None else list(known_roots):
+            root_id = known_roots.get(root) or cat.add_root(root)
+            report(Progress("scan", 0, 0, root))
+            res = walk_audio(root, stop)
+            if stop():
+                return todo
+            rep.unreadable_dirs += res.unreadable_dirs
+            rep.scanned += len(res.found)
+            have = cat.files_under(root_id)
+            gone = [row for p, row in have.items() if p not in res.found]
+            link: list[tuple[str, os.stat_result, int]] = []
+            for n, (path, st) in enumerate(sorted(res.found.items())):
+                row = have.get(path)
+                if (row is not None and row.size == st.st_size and row.mtime_ns == st.st_mtime_ns
+                        and (row.content_id is not None or row.error is not None)):
+                    rep.unchanged += 1
+                    if row.error:
+                        rep.skipped.append((path, row.error))
+                    continue
+                try:
+                    h = content_hash(path, st.st_size)
+                except OSError as e:
+                    self._record_error(path, root_id, st, e.strerror or str(e), rep)
+                    continue
+                cid = cat.content_by_hash(h)
+                if cid is not None:
+                    link.append((path, st, cid))
+                    if any(g.content_id == cid for g in gone):
+                        rep.moved += 1
+                else:
+                    todo.append((path, root_id, st, h))
+                if n % 500 == 0:
+                    report(Progress("scan", n, len(res.found), path))
+                    if stop():
+                        return todo
+            with cat.write() as db:
+                for path, st, cid in link:
+                    db.execute(
+                        "INSERT INTO files(path, root_id, size, mtime_ns, content_id, error) "
+                        "VALUES(?,?,?,?,?,NULL) ON CONFLICT(path) DO UPDATE SET "
+                        "size=excluded.size, mtime_ns=excluded.mtime_ns, "
+                        "content_id=excluded.content_id, error=NULL, root_id=excluded.root_id",
+                        (path, root_id, st.st_size, st.st_mtime_ns, cid))
+                for g in gone:
+                    db.execute("DELETE FROM files WHERE id=?", (g.id,))
+            rep.removed += len(gone)
+            rep.unchanged += 0
+        return todo
+
+    def _record_error(self, path: str, root_id: int, st: os.stat_result, reason: str,
+                      rep: IndexReport) -> None:
+        rep.skipped.append((path, reason))
+        with self.catalog.write() as db:
+            db.execute(
+                "INSERT INTO files(path, root_id, size, mtime_ns, content_id, error) "
+                "VALUES(?,?,?,?,NULL,?) ON CONFLICT(path) DO UPDATE SET size=excluded.size, "
+                "mtime_ns=excluded.mtime_ns, content_id=NULL, error=excluded.error",
+                (path, root_id, st.st_size, st.st_mtime_ns, reason))
+
+    # ---- 3: analyse new contents -------------------------------------------------------
+    def _analyse(self, todo: list[tuple[str, int, os.stat_result, str]], rep: IndexReport,
+                 report: ProgressFn, stop: StopFn) -> None:
+        if not todo:
+            return
+        meta = {p: (root, st, h) for p, root, st, h in todo}
+        paths = [p for p, *_ in todo]
+        total = len(paths)
+        report(Progress("analyse", 0, total))
+        done = 0
+        pool = None
+        if self.workers > 1 and total >= _POOL_MIN_FILES:
+            pool = mp.get_context("spawn").Pool(self.workers)
+            results = pool.imap(analyze_paths, list(iter_batches(paths, 8)))
+        else:
+            results = (analyze_paths(b) for b in iter_batches(paths, 8))
+        pending: list[FileAnalysis] = []
+        try:
+            for batch in results:
+                pending += batch
+                if len(pending) >= _BATCH:
+                    done += self._commit(pending, meta, rep)
+                    pending = []
+                    report(Progress("analyse", done, total, batch[-1].path))
+                    if stop():
+                        break
+            else:
+                done += self._commit(pending, meta, rep)
+                report(Progress("analyse", done, total))
+        finally:
+            if pool is not None:
+                pool.terminate()
+                pool.join()
+
+    def _commit(self, results: list[FileAnalysis], meta: dict, rep: IndexReport) -> int:
+        index = self._index_for(self.builtin)
+        new_labels: list[int] = []
+        new_vecs: list[np.ndarray] = []
+        with self.catalog.write() as db:
+            for r in results:
+                root_id, st, h = meta[r.path]
+                if r.error is not None:
+                    rep.skipped.append((r.path, r.error))
+                    db.execute(
+                        "INSERT INTO files(path, root_id, size, mtime_ns, content_id, error) "
+                        "VALUES(?,?,?,?,NULL,?) ON CONFLICT(path) DO UPDATE SET "
+                        "size=excluded.size, mtime_ns=excluded.mtime_ns, content_id=NULL, "
+                        "error=excluded.error", (r.path, root_id, st.st_size, st.st_mtime_ns,
+                                                 r.error))
+                    continue
+                cid = self.catalog.content_by_hash(h)
+                if cid is None:  # two new files with the same bytes in one batch share it
+                    an = r.analysis or {}
+                    cur = db.execute(
+                        "INSERT INTO contents(hash, size, duration, sr, analysis, "
+                        "analysis_version, category) VALUES(?,?,?,?,?,?,?)",
+                        (h, st.st_size, r.duration, r.sr, json.dumps(an, default=_plain),
+                         drums.ANALYSIS_VERSION, an.get("category")))
+                    cid = int(cur.lastrowid or 0)
+                    assert r.windows is not None and r.vectors is not None
+                    for (s, e), v in zip(r.windows, r.vectors, strict=True):
+                        iid = int(db.execute(
+                            "INSERT INTO items(content_id, start, end) VALUES(?,?,?)",
+                            (cid, s, e)).lastrowid or 0)
+                        db.execute("INSERT INTO vectors(item_id, embedder, vec) VALUES(?,?,?)",
+                                   (iid, self.builtin.id, v.astype(np.float32).tobytes()))
+                        new_labels.append(iid)
+                        new_vecs.append(v)
+                db.execute(
+                    "INSERT INTO files(path, root_id, size, mtime_ns, content_id, error) "
+                    "VALUES(?,?,?,?,?,NULL) ON CONFLICT(path) DO UPDATE SET "
+                    "size=excluded.size, mtime_ns=excluded.mtime_ns, "
+                    "content_id=excluded.content_id, error=NULL",
+                    (r.path, root_id, st.st_size, st.st_mtime_ns, cid))
+                rep.indexed += 1
+        if new_labels:
+            index.add(np.array(new_labels, np.int64), np.stack(new_vecs))
+        self._save_all()
+        return len(results)
+
+    # ---- 4: garbage ----------------------------------------------------------------------
+    def _gc(self) -> None:
+        """Drop contents no file points at, and their items and vectors."""
+        db = self.catalog.db
+        orphan = [r[0] for r in db.execute(
+            "SELECT i.id FROM items i JOIN contents c ON c.id=i.content_id WHERE NOT EXISTS "
+            "(SELECT 1 FROM files f WHERE f.content_id=c.id)")]
+        with self.catalog.write() as w:
+            w.execute("DELETE FROM contents WHERE NOT EXISTS "
+                      "(SELECT 1 FROM files f WHERE f.content_id=contents.id)")
+        if orphan:
+            for emb_index in self._open_indexes():
+                emb_index.delete(orphan)
+
+    def _open_indexes(self) -> list[VectorIndex]:
+        return self._indexes.open_indexes()
+
+    # ---- 5: back-fill another embedder ---------------------------------------------------
+    def _backfill(self, emb: Embedder, report: ProgressFn, stop: StopFn) -> int:
+        index = self._index_for(emb)
+        total = len(self.catalog.items_missing(emb.id, limit=10**9))
+        done = 0
+        phase = f"embed:{emb.name}"
+        report(Progress(phase, 0, total))
+        while not stop():
+            rows = self.catalog.items_missing(emb.id, limit=max(emb.batch_size * 4, 32))
+            if not rows:
+                break
+            clips, ids, failed = [], [], []
+            for iid, _cid, s, e, path in rows:
+                try:
+                    a = decode(path, sr=emb.sample_rate, offset_seconds=s,
+                               max_seconds=min(e - s, emb.max_seconds) if e > s else emb.max_seconds)
+                    clips.append(a.samples)
+                    ids.append(iid)
+                except DecodeError as err:
+                    failed.append((iid, err.reason))
+            vecs = emb.embed_audio(clips) if clips else np.zeros((0, emb.dim), np.float32)
+            with self.catalog.write() as db:
+                for iid, v in zip(ids, vecs, strict=True):
+                    db.execute("INSERT OR REPLACE INTO vectors(item_id, embedder, vec) "
+                               "VALUES(?,?,?)", (iid, emb.id, v.astype(np.float32).tobytes()))
+                for iid, reason in failed:
+                    # The file went unreadable since it was analysed: record why on its row
+                    # and let go of the content; the next scan looks at the file again.
+                    db.execute("UPDATE files SET error=?, content_id=NULL, mtime_ns=-1 "
+                               "WHERE content_id=(SELECT content_id FROM items WHERE id=?)",
+                               (reason, iid))
+            if ids:
+                index.add(np.array(ids, np.int64), vecs)
+            done += len(rows)
+            report(Progress(phase, done, total, rows[-1][4]))
+            self._save_all()
+        return done
+
+    def _save_all(self, force: bool = False) -> None:
+        if not force and time.monotonic() - self._last_save < _SAVE_EVERY_S:
+            return
+        for idx in self._open_indexes():
+            idx.save()
+        self._last_save = time.monotonic()

@@ -1,0 +1,197 @@
+"""The library: what the CLI and the app hold. Ties catalog, indexes, embedders and search.
+
+Thread use: one thread indexes (the single writer) while others search; the catalog gives
+each thread its own connection and every vector index has its own read/write lock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from studio.core.catalog import Catalog
+from studio.core.embedders.base import Embedder, EmbedderUnavailable
+from studio.core.embedders.builtin import BuiltinEmbedder
+from studio.core.indexer import Indexer, IndexReport, ProgressFn, StopFn
+from studio.core.paths import resolve_data_dir
+from studio.core.search import Query, Searcher, SearchResult
+from studio.core.vindex import VectorIndex
+
+MODEL_NAMES = ("default", "mert", "clap")
+
+
+class LibraryError(Exception):
+    pass
+
+
+@dataclass
+class ContentTable:
+    """Every analysed content once, with one item and one display name: what text search ranks."""
+
+    key: tuple[int, int]
+    item_ids: list[int]
+    analyses: list[dict[str, Any]]
+    names: list[str]
+
+
+class Library:
+    def __init__(self, data_dir: str | os.PathLike[str] | None = None) -> None:
+        self.data_dir = resolve_data_dir(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.catalog = Catalog(self.data_dir / "catalog.sqlite")
+        self.builtin = BuiltinEmbedder()
+        self._embedders: dict[str, Embedder] = {"default": self.builtin}
+        self._indexes: dict[str, VectorIndex] = {}
+        self._lock = threading.RLock()
+        self._table: ContentTable | None = None
+        self.searcher = Searcher(self)
+
+    # ---- roots ---------------------------------------------------------------------------
+    def add_root(self, path: str | os.PathLike[str]) -> str:
+        p = os.path.abspath(os.path.expanduser(os.fspath(path)))
+        if not os.path.isdir(p):
+            raise LibraryError(f"not a folder: {p}")
+        self.catalog.add_root(p)
+        return p
+
+    def remove_root(self, path: str) -> None:
+        self.catalog.remove_root(os.path.abspath(path))
+        # Contents no file points at leave the indexes on the next pass; do it now.
+        Indexer(self.catalog, self, self.builtin, workers=1)._gc()
+        self.save()
+
+    def roots(self) -> list[str]:
+        return [p for _, p in self.catalog.roots()]
+
+    # ---- embedders and indexes ------------------------------------------------------------
+    def index_for(self, emb: Embedder) -> VectorIndex:
+        with self._lock:
+            idx = self._indexes.get(emb.id)
+            if idx is None:
+                idx = VectorIndex(self.data_dir / "index", emb.id, emb.dim)
+                idx.open(lambda: self.catalog.vectors(emb.id),
+                         lambda: self.catalog.vector_ids(emb.id))
+                self._indexes[emb.id] = idx
+            return idx
+
+    def open_indexes(self) -> list[VectorIndex]:
+        with self._lock:
+            return list(self._indexes.values())
+
+    def model_manager(self) -> Any:
+        from studio.core.models.manager import ModelManager
+
+        return ModelManager(self.data_dir)
+
+    def embedder(self, name: str) -> Embedder:
+        """The named embedder, loading its model if needed; EmbedderUnavailable if it can't."""
+        if name not in MODEL_NAMES:
+            raise EmbedderUnavailable(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
+        with self._lock:
+            emb = self._embedders.get(name)
+            if emb is None:
+                emb = self.model_manager().load(name)
+                self._embedders[name] = emb
+            return emb
+
+    def loaded_embedders(self) -> list[Embedder]:
+        with self._lock:
+            return list(self._embedders.values())
+
+    def try_load_ready_models(self) -> dict[str, str]:
+        """Load every downloaded/linked model; name -> problem for those that failed."""
+        problems: dict[str, str] = {}
+        try:
+            mm = self.model_manager()
+        except ImportError as e:  # the models extra is not installed
+            return {n: f"not installed ({e.name})" for n in ("mert", "clap")}
+        for name in ("mert", "clap"):
+            if mm.status(name).state == "ready":
+                try:
+                    self.embedder(name)
+                except EmbedderUnavailable as e:
+                    problems[name] = e.reason
+        return problems
+
+    def answering_embedders(self) -> list[Embedder]:
+        """Loaded embedders whose vectors cover the whole library (built-in always answers)."""
+        n_items = self.catalog.count_items()
+        out = []
+        for emb in self.loaded_embedders():
+            if emb is self.builtin or (n_items and self.catalog.count_vectors(emb.id) >= n_items):
+                out.append(emb)
+        return out
+
+    def text_embedder(self) -> Embedder | None:
+        for emb in self.answering_embedders():
+            if emb.supports_text:
+                return emb
+        return None
+
+    # ---- work ----------------------------------------------------------------------------
+    def index(self, roots: Sequence[str] | None = None, models: Sequence[str] = ("default",),
+              progress: ProgressFn | None = None, should_stop: StopFn | None = None,
+              workers: int | None = None) -> IndexReport:
+        """Scan and analyse `roots` (all when None) and back-fill the given models."""
+        if roots is not None:
+            roots = [self.add_root(r) for r in roots]
+        embs = [self.embedder(m) for m in models]
+        self.index_for(self.builtin)
+        for e in embs:
+            self.index_for(e)
+        ix = Indexer(self.catalog, self, self.builtin, workers=workers)
+        rep = ix.run(roots, embs, progress, should_stop)
+        self._table = None
+        return rep
+
+    def search(self, q: Query) -> SearchResult:
+        self.index_for(self.builtin)
+        return self.searcher.search(q)
+
+    def save(self) -> None:
+        for idx in self.open_indexes():
+            idx.save()
+
+    def close(self) -> None:
+        self.save()
+        self.catalog.close()
+
+    # ---- helpers for search -----------------------------------------------------------------
+    def first_item(self, content_id: int) -> int | None:
+        r = self.catalog.db.execute("SELECT MIN(id) FROM items WHERE content_id=?",
+                                    (content_id,)).fetchone()
+        return int(r[0]) if r and r[0] is not None else None
+
+    def items_of(self, content_id: int) -> list[int]:
+        return [int(r[0]) for r in self.catalog.db.execute(
+            "SELECT id FROM items WHERE content_id=?", (content_id,))]
+
+    def content_table(self) -> ContentTable:
+        db = self.catalog.db
+        key_row = db.execute("SELECT COUNT(*), COALESCE(MAX(id),0) FROM files").fetchone()
+        key = (int(key_row[0]), int(key_row[1]))
+        t = self._table
+        if t is not None and t.key == key:
+            return t
+        rows = db.execute(
+            "SELECT MIN(i.id), c.analysis, MIN(f.path) FROM contents c "
+            "JOIN items i ON i.content_id=c.id JOIN files f ON f.content_id=c.id "
+            "GROUP BY c.id ORDER BY c.id").fetchall()
+        t = ContentTable(key, [int(r[0]) for r in rows],
+                         [json.loads(r[1]) if r[1] else {} for r in rows],
+                         [f"{os.path.basename(os.path.dirname(r[2]))}/{os.path.basename(r[2])}"
+                          for r in rows])
+        self._table = t
+        return t
+
+    def info(self) -> dict[str, Any]:
+        st = self.catalog.stats()
+        return {"data_dir": str(self.data_dir), "catalog": str(self.catalog.path),
+                "schema_version": self.catalog.schema_version, "roots": self.roots(),
+                **{k: v for k, v in st.items() if k != "roots"},
+                "index_dir": str(Path(self.data_dir) / "index")}

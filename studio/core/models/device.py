@@ -1,0 +1,87 @@
+"""Where a neural embedder runs (CUDA, Apple MPS or CPU) and in what precision.
+
+Chosen automatically and overridable by argument or environment (STUDIO_DEVICE,
+STUDIO_DTYPE). torch is imported inside the functions only: importing this module is free.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+DEVICES = ("cuda", "mps", "cpu")
+DTYPES = ("float32", "float16", "bfloat16")
+_DTYPE_ALIASES = {
+    "fp32": "float32",
+    "float32": "float32",
+    "fp16": "float16",
+    "half": "float16",
+    "float16": "float16",
+    "bf16": "bfloat16",
+    "bfloat16": "bfloat16",
+}
+MAX_THREADS = 8
+
+
+def pick_device(requested: str | None = None) -> str:
+    """The device to run on: the argument, else STUDIO_DEVICE, else the best one present."""
+    import torch
+
+    want = (requested or os.environ.get("STUDIO_DEVICE") or "auto").strip().lower()
+    if want == "auto":
+        if torch.cuda.is_available():
+            return "cuda"
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return "mps"
+        return "cpu"
+    base = want.split(":", 1)[0]
+    if base not in DEVICES:
+        raise ValueError(f"unknown device {want!r}: use one of auto, cuda, mps, cpu")
+    if base == "cuda" and not torch.cuda.is_available():
+        raise ValueError("STUDIO_DEVICE asks for cuda but no CUDA GPU is available")
+    if base == "mps" and not torch.backends.mps.is_available():
+        raise ValueError("STUDIO_DEVICE asks for mps but Apple MPS is not available")
+    return want
+
+
+def pick_dtype(device: str, requested: str | None = None) -> str:
+    """Precision: the argument, else STUDIO_DTYPE, else fp16 on CUDA and fp32 elsewhere.
+
+    Half precision on CPU (bf16) is faster only on CPUs with bf16 instructions and moves
+    embeddings slightly, so it is opt-in there.
+    """
+    want = (requested or os.environ.get("STUDIO_DTYPE") or "auto").strip().lower()
+    if want == "auto":
+        return "float16" if device.startswith("cuda") else "float32"
+    if want not in _DTYPE_ALIASES:
+        raise ValueError(f"unknown dtype {want!r}: use one of auto, fp32, fp16, bf16")
+    dtype = _DTYPE_ALIASES[want]
+    if dtype == "float16" and device == "cpu":
+        # fp16 matmuls on CPU are slow or unsupported; bf16 is the CPU half type.
+        return "bfloat16"
+    return dtype
+
+
+def torch_dtype(name: str) -> Any:
+    import torch
+
+    return {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}[name]
+
+
+def configure_threads() -> None:
+    """Intra-op threads = the cores we have (bounded), one inter-op thread.
+
+    Called once before the first model loads; inter-op threads can only be set before torch
+    starts parallel work, so a failure there is ignored.
+    """
+    import torch
+
+    env = os.environ.get("STUDIO_THREADS")
+    n = int(env) if env and env.isdigit() else min(os.cpu_count() or 1, MAX_THREADS)
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(max(1, n))
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:
+        pass

@@ -1,0 +1,85 @@
+"""Finding audio files under the library's roots, and what changed since the last scan.
+
+Walks each root recursively with os.scandir, follows symlinked folders once (a loop is cut by
+remembering each folder's (device, inode)), records folders it cannot read, and never reads a
+file whose size and modification time are unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from studio.core.audio import is_audio_path
+
+# Hash the whole file below this size; above it, the size plus head and tail, so a 2 GB
+# recording costs two reads instead of two gigabytes.
+_FULL_HASH_BYTES = 32 * 1024**2
+_PART = 4 * 1024**2
+
+
+@dataclass
+class ScanResult:
+    found: dict[str, os.stat_result] = field(default_factory=dict)  # path -> stat
+    unreadable_dirs: list[tuple[str, str]] = field(default_factory=list)
+
+
+def walk_audio(root: str, should_stop: Callable[[], bool] | None = None) -> ScanResult:
+    res = ScanResult()
+    seen_dirs: set[tuple[int, int]] = set()
+    stack = [root]
+    while stack:
+        if should_stop is not None and should_stop():
+            break
+        d = stack.pop()
+        try:
+            st = os.stat(d)
+        except OSError as e:
+            res.unreadable_dirs.append((d, e.strerror or str(e)))
+            continue
+        key = (st.st_dev, st.st_ino)
+        if key in seen_dirs:  # symlink loop or a folder linked twice
+            continue
+        seen_dirs.add(key)
+        try:
+            with os.scandir(d) as it:
+                entries = list(it)
+        except OSError as e:
+            res.unreadable_dirs.append((d, e.strerror or str(e)))
+            continue
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
+                continue  # .DS_Store, ._AppleDouble files, hidden caches
+            try:
+                if entry.is_dir(follow_symlinks=True):
+                    stack.append(entry.path)
+                elif is_audio_path(name) and entry.is_file(follow_symlinks=True):
+                    res.found[entry.path] = entry.stat(follow_symlinks=True)
+            except OSError:
+                continue  # dangling symlink or a file that vanished mid-walk
+    return res
+
+
+def content_hash(path: str, size: int | None = None) -> str:
+    """A hash of the file's bytes that survives renames and moves."""
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as f:
+        if size is None:
+            size = os.fstat(f.fileno()).st_size
+        h.update(size.to_bytes(8, "little"))
+        if size <= _FULL_HASH_BYTES:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        else:
+            h.update(f.read(_PART))
+            f.seek(size - _PART)
+            h.update(f.read(_PART))
+    return h.hexdigest()
+
+
+def iter_batches(items: list, n: int) -> Iterator[list]:
+    for i in range(0, len(items), n):
+        yield items[i:i + n]

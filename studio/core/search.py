@@ -1,0 +1,310 @@
+"""Search: by example (one or more audio files), by words, or both at once.
+
+How scores are fused (one documented way, used by the CLI and the app alike):
+
+* Each embedder's cosine similarity s is first put on a common scale,
+  c = (s - mu) / (1 - mu), where mu is that embedder's mean cosine between random pairs of
+  the library (measured from a sample of its index). 0 means "as alike as two random samples
+  of this library", 1 means identical. This keeps an embedder whose cosines all sit near 0.9
+  (MERT) from drowning one whose cosines spread over [0, 1] (the built-in one).
+* An audio query asks every embedder that covers the library for candidates, takes their
+  union, and scores each candidate by the mean of the calibrated similarities of all the
+  answering embedders (exact cosines from the stored vectors, not only the ones that
+  happened to return it).
+* A text query reads the words into a drum category and sound words (studio.core.drums) and
+  scores every sample on them; with CLAP ready, that score is averaged with CLAP's
+  calibrated text-audio similarity.
+* Audio and text together ("like this, but brighter"): 0.7 x audio similarity + 0.3 x word
+  relevance over the audio query's candidates.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from studio.core import drums
+from studio.core.audio import DecodeError, decode
+
+if TYPE_CHECKING:
+    from studio.core.library import Library
+
+AUDIO_TEXT_MIX = 0.3
+CLAP_TEXT_MIX = 0.5
+
+
+class QueryError(Exception):
+    """A query that cannot run; the message tells the user why."""
+
+
+@dataclass
+class Filters:
+    category: str | None = None
+    min_seconds: float | None = None
+    max_seconds: float | None = None
+    words: list[str] = field(default_factory=list)
+
+    def active(self) -> bool:
+        return bool(self.category or self.min_seconds is not None
+                    or self.max_seconds is not None or self.words)
+
+
+@dataclass
+class Query:
+    like: list[str] = field(default_factory=list)
+    text: str | None = None
+    k: int = 10
+    filters: Filters = field(default_factory=Filters)
+
+    def describe(self) -> dict[str, Any]:
+        d: dict[str, Any] = {}
+        if self.like:
+            d["like"] = self.like[0] if len(self.like) == 1 else list(self.like)
+        if self.text:
+            d["text"] = self.text
+        return d
+
+
+@dataclass
+class Hit:
+    path: str
+    score: float
+    content_id: int
+    start: float
+    end: float
+    duration: float | None
+    category: str | None
+    scores: dict[str, float] = field(default_factory=dict)
+    analysis: dict[str, Any] | None = None
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.path)
+
+    @property
+    def folder(self) -> str:
+        return os.path.basename(os.path.dirname(self.path))
+
+    def to_json(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"path": self.path, "score": round(float(self.score), 6),
+                             "category": self.category,
+                             "duration": None if self.duration is None else round(self.duration, 4),
+                             "scores": {k: round(v, 6) for k, v in self.scores.items()}}
+        if self.duration is not None and (self.start > 0 or self.end < self.duration - 1e-3):
+            d["start"], d["end"] = round(self.start, 3), round(self.end, 3)
+        return d
+
+
+@dataclass
+class SearchResult:
+    query: Query
+    hits: list[Hit]
+    embedders: list[str]  # which answered
+    ms: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"query": self.query.describe(), "results": [h.to_json() for h in self.hits],
+                "embedders": self.embedders}
+
+
+class Searcher:
+    def __init__(self, library: Library) -> None:
+        self.lib = library
+        self._mu: dict[str, tuple[int, float]] = {}
+
+    # ---- public --------------------------------------------------------------------------
+    def search(self, q: Query) -> SearchResult:
+        t0 = time.perf_counter()
+        if q.k <= 0:
+            raise QueryError("-k must be at least 1")
+        if not q.like and not q.text:
+            raise QueryError("give a sample to search like, or words to search for")
+        if q.like:
+            hits, used = self._like(q)
+        else:
+            hits, used = self._text(q)
+        return SearchResult(q, hits, used, (time.perf_counter() - t0) * 1000)
+
+    # ---- audio ---------------------------------------------------------------------------
+    def _query_vectors(self, paths: Sequence[str]) -> tuple[dict[str, np.ndarray], set[int]]:
+        """Per answering embedder, the mean query vector; and the query items to leave out."""
+        lib = self.lib
+        per: dict[str, list[np.ndarray]] = {}
+        exclude: set[int] = set()
+        embedders = lib.answering_embedders()
+        for p in paths:
+            ap = os.path.abspath(p)
+            row = lib.catalog.file_by_path(ap)
+            item = lib.first_item(row.content_id) if row and row.content_id else None
+            if item is not None:
+                exclude.update(lib.items_of(row.content_id))  # type: ignore[union-attr, arg-type]
+            clip_cache: dict[int, np.ndarray] = {}
+            for emb in embedders:
+                vec = None
+                if item is not None:
+                    got = lib.index_for(emb).get([item])
+                    vec = got[0] if len(got) else None
+                if vec is None:
+                    if emb.sample_rate not in clip_cache:
+                        try:
+                            clip_cache[emb.sample_rate] = decode(
+                                ap, sr=emb.sample_rate, max_seconds=emb.max_seconds).samples
+                        except DecodeError as e:
+                            raise QueryError(f"{p}: {e.reason}") from None
+                    vec = emb.embed_audio([clip_cache[emb.sample_rate]])[0]
+                per.setdefault(emb.id, []).append(np.asarray(vec, np.float32))
+        return {e: _unit(np.mean(v, axis=0)) for e, v in per.items()}, exclude
+
+    def _like(self, q: Query) -> tuple[list[Hit], list[str]]:
+        lib = self.lib
+        qv, exclude = self._query_vectors(q.like)
+        embs = [e for e in lib.answering_embedders() if e.id in qv]
+        n_cand = max(64, q.k * (20 if q.filters.active() or q.text else 8)) + len(exclude)
+        cand: set[int] = set()
+        for emb in embs:
+            labels, _ = lib.index_for(emb).query(qv[emb.id], n_cand)
+            cand.update(int(x) for x in labels)
+        cand -= exclude
+        ids = sorted(cand)
+        if not ids:
+            return [], [e.name for e in embs]
+        per_emb: dict[str, np.ndarray] = {}
+        for emb in embs:
+            vecs = lib.index_for(emb).get(ids)
+            sims = vecs @ qv[emb.id] if len(vecs) else np.zeros(len(ids))
+            per_emb[emb.name] = self._calibrate(emb, sims)
+        fused = np.mean(np.stack(list(per_emb.values())), axis=0)
+        rows = lib.catalog.item_rows(ids)
+        words = None
+        if q.text:
+            words = self._word_scores(q.text, [rows.get(i) for i in ids])
+            fused = (1 - AUDIO_TEXT_MIX) * fused + AUDIO_TEXT_MIX * words
+        extra = {name: v for name, v in per_emb.items()}
+        if words is not None:
+            extra["words"] = words
+        return self._hits(ids, fused, rows, extra, q, set(q.like)), [e.name for e in embs]
+
+    def _calibrate(self, emb: Any, sims: np.ndarray) -> np.ndarray:
+        idx = self.lib.index_for(emb)
+        n = len(idx)
+        cached = self._mu.get(emb.id)
+        if cached is None or abs(cached[0] - n) > max(50, 0.2 * cached[0]):
+            sample = idx.sample(256)
+            if len(sample) >= 2:
+                g = sample @ sample.T
+                mu = float((g.sum() - np.trace(g)) / (len(g) * (len(g) - 1)))
+            else:
+                mu = 0.0
+            mu = min(mu, 0.95)
+            self._mu[emb.id] = cached = (n, mu)
+        mu = cached[1]
+        return np.clip((sims - mu) / (1.0 - mu), -1.0, 1.0).astype(np.float32)
+
+    # ---- text ----------------------------------------------------------------------------
+    def _word_scores(self, text: str, rows: list[dict[str, Any] | None]) -> np.ndarray:
+        pq = drums.parse_query(text)
+        analyses = [lib_analysis(r) for r in rows]
+        names = [_name_of(r) for r in rows]
+        return np.asarray(drums.score(pq, analyses, names), dtype=np.float32)
+
+    def _text(self, q: Query) -> tuple[list[Hit], list[str]]:
+        lib = self.lib
+        table = lib.content_table()
+        if not table.item_ids:
+            return [], ["words"]
+        pq = drums.parse_query(q.text or "")
+        scores = np.asarray(drums.score(pq, table.analyses, table.names), dtype=np.float32)
+        used = ["words"]
+        per: dict[str, np.ndarray] = {"words": scores}
+        clap = lib.text_embedder()
+        if clap is not None:
+            tv = _unit(clap.embed_text([q.text or ""])[0])
+            idx = lib.index_for(clap)
+            vecs = idx.get(table.item_ids)
+            if len(vecs) == len(table.item_ids):
+                csims = self._calibrate(clap, vecs @ tv)
+                per["clap"] = csims
+                scores = (1 - CLAP_TEXT_MIX) * scores + CLAP_TEXT_MIX * csims
+                used.append(clap.name)
+        rows = None
+        order = np.argsort(-scores, kind="stable")
+        take = order[: max(q.k * (20 if q.filters.active() else 3), 64)]
+        ids = [table.item_ids[i] for i in take]
+        rows = lib.catalog.item_rows(ids)
+        extra = {k: v[take] for k, v in per.items()}
+        return self._hits(ids, scores[take], rows, extra, q, set()), used
+
+    # ---- shared --------------------------------------------------------------------------
+    def _hits(self, ids: list[int], score: np.ndarray, rows: dict[int, dict[str, Any]],
+              extra: dict[str, np.ndarray], q: Query, skip_paths: set[str]) -> list[Hit]:
+        best: dict[int, tuple[float, int]] = {}  # content -> (score, position)
+        for pos, iid in enumerate(ids):
+            r = rows.get(iid)
+            if r is None:
+                continue
+            cid = r["content_id"]
+            if cid not in best or score[pos] > best[cid][0]:
+                best[cid] = (float(score[pos]), pos)
+        skip = {os.path.abspath(p) for p in skip_paths}
+        hits: list[Hit] = []
+        for cid, (s, pos) in sorted(best.items(), key=lambda kv: -kv[1][0]):
+            r = rows[ids[pos]]
+            an = lib_analysis(r)
+            if not _passes(q.filters, r, an):
+                continue
+            for path in r["paths"]:
+                if path in skip:
+                    continue
+                hits.append(Hit(path=path, score=s, content_id=cid, start=r["start"],
+                                end=r["end"], duration=r["duration"], category=r["category"],
+                                scores={k: float(v[pos]) for k, v in extra.items()},
+                                analysis=an))
+            if len(hits) >= q.k:
+                break
+        return hits[: q.k]
+
+
+def lib_analysis(r: dict[str, Any] | None) -> dict[str, Any]:
+    import json
+
+    if r is None or not r.get("analysis"):
+        return {}
+    an = r.get("_an")
+    if an is None:
+        an = r["_an"] = json.loads(r["analysis"])
+    return an
+
+
+def _name_of(r: dict[str, Any] | None) -> str:
+    if not r or not r.get("paths"):
+        return ""
+    p = r["paths"][0]
+    return f"{os.path.basename(os.path.dirname(p))}/{os.path.basename(p)}"
+
+
+def _passes(f: Filters, r: dict[str, Any], an: dict[str, Any]) -> bool:
+    if f.category:
+        cat = r.get("category") or ""
+        want = f.category.lower()
+        if want in ("hihat", "hat", "hh"):
+            if not cat.startswith("hihat"):
+                return False
+        elif cat != want:
+            return False
+    dur = r.get("duration") or 0.0
+    if f.min_seconds is not None and dur < f.min_seconds:
+        return False
+    if f.max_seconds is not None and dur > f.max_seconds:
+        return False
+    words = an.get("words", {})
+    return all(words.get(w, 0.0) >= 0.5 for w in f.words)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, np.float32)
+    return v / max(float(np.linalg.norm(v)), 1e-9)

@@ -1,0 +1,267 @@
+"""One on-disk HNSW index per embedder (hnswlib), a cache of the catalog's vectors.
+
+Each index lives in `<dir>/<embedder id>.hnsw` with a JSON sidecar (format version, embedder
+id, dim, count) that is checked before the index is loaded. Saves are atomic (write to a
+temporary file, fsync, rename; the sidecar last), so a kill leaves the previous good pair.
+`reconcile()` makes the index match the catalog: it adds what the catalog has and the index
+lacks, and deletes what the catalog no longer has; a missing, corrupt or mismatched index is
+rebuilt from the catalog.
+
+hnswlib is not safe for adding and querying at once: every call takes one read/write lock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import hnswlib
+import numpy as np
+
+FORMAT_VERSION = 1
+_M = 16
+_EF_CONSTRUCTION = 200
+_MIN_CAPACITY = 1024
+
+
+class RWLock:
+    """Many readers or one writer; a waiting writer goes before new readers (no starvation)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writer = False
+        self._writers_waiting = 0
+
+    @contextmanager
+    def read(self) -> Iterator[None]:
+        with self._cond:
+            while self._writer or self._writers_waiting:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                if not self._readers:
+                    self._cond.notify_all()
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        with self._cond:
+            self._writers_waiting += 1
+            while self._writer or self._readers:
+                self._cond.wait()
+            self._writers_waiting -= 1
+            self._writer = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writer = False
+                self._cond.notify_all()
+
+
+class VectorIndex:
+    def __init__(self, directory: str | Path, embedder_id: str, dim: int) -> None:
+        self.dir = Path(directory)
+        self.embedder_id = embedder_id
+        self.dim = dim
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in embedder_id)
+        self.path = self.dir / f"{safe}.hnsw"
+        self.sidecar = self.dir / f"{safe}.json"
+        self.lock = RWLock()
+        self._index: hnswlib.Index | None = None
+        self._ids: set[int] = set()
+        self.dirty = False
+        self.rebuilt_reason: str | None = None
+
+    # ---- load / save -------------------------------------------------------------------
+    def _new(self, capacity: int) -> hnswlib.Index:
+        idx = hnswlib.Index(space="cosine", dim=self.dim)
+        idx.init_index(max_elements=max(capacity, _MIN_CAPACITY), ef_construction=_EF_CONSTRUCTION,
+                       M=_M, allow_replace_deleted=True)
+        idx.set_ef(64)
+        return idx
+
+    def _try_load(self) -> str | None:
+        """Load from disk; return why not when it can't be used."""
+        if not self.path.exists() or not self.sidecar.exists():
+            return "no index on disk"
+        try:
+            meta = json.loads(self.sidecar.read_text())
+        except (OSError, ValueError) as e:
+            return f"unreadable sidecar ({e})"
+        want = {"format": FORMAT_VERSION, "embedder": self.embedder_id, "dim": self.dim}
+        for k, v in want.items():
+            if meta.get(k) != v:
+                return f"sidecar {k}={meta.get(k)!r}, expected {v!r}"
+        if meta.get("bytes") != self.path.stat().st_size:
+            return "index file size does not match its sidecar"
+        try:
+            idx = hnswlib.Index(space="cosine", dim=self.dim)
+            idx.load_index(str(self.path), max_elements=int(meta.get("capacity", 0)) or 0,
+                           allow_replace_deleted=True)
+            idx.set_ef(64)
+            ids = set(int(i) for i in idx.get_ids_list())
+            deleted = set(meta.get("deleted", []))
+        except (RuntimeError, ValueError, MemoryError) as e:
+            return f"corrupt index ({e})"
+        self._index, self._ids = idx, ids - deleted
+        return None
+
+    def open(self, catalog_vectors: Callable[[], tuple[np.ndarray, np.ndarray]],
+             catalog_ids: Callable[[], set[int]]) -> None:
+        """Load the index and make it match the catalog (rebuild if unusable)."""
+        with self.lock.write():
+            why = self._try_load()
+            if why is not None:
+                self.rebuilt_reason = why
+                labels, vecs = catalog_vectors()
+                self._index = self._new(len(labels) * 2)
+                self._ids = set()
+                if len(labels):
+                    self._add_locked(labels, vecs)
+                self.dirty = True
+            else:
+                want = catalog_ids()
+                extra = self._ids - want
+                for i in extra:
+                    self._index.mark_deleted(i)  # type: ignore[union-attr]
+                self._ids -= extra
+                missing = want - self._ids
+                if missing:
+                    labels, vecs = catalog_vectors()
+                    sel = np.isin(labels, np.fromiter(missing, dtype=np.int64))
+                    self._add_locked(labels[sel], vecs[sel])
+                self.dirty = bool(extra or missing)
+
+    def save(self) -> None:
+        with self.lock.read():
+            if self._index is None or not self.dirty:
+                return
+            self.dir.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(".hnsw.tmp")
+            self._index.save_index(str(tmp))
+            _fsync(tmp)
+            size = tmp.stat().st_size
+            meta = {"format": FORMAT_VERSION, "embedder": self.embedder_id, "dim": self.dim,
+                    "count": len(self._ids), "capacity": self._index.get_max_elements(),
+                    "bytes": size, "deleted": []}
+            # hnswlib keeps deleted labels in the file; record them so a reload skips them.
+            all_ids = set(int(i) for i in self._index.get_ids_list())
+            meta["deleted"] = sorted(all_ids - self._ids)
+            stmp = self.sidecar.with_suffix(".json.tmp")
+            stmp.write_text(json.dumps(meta))
+            _fsync(stmp)
+            os.replace(tmp, self.path)
+            os.replace(stmp, self.sidecar)
+            _fsync_dir(self.dir)
+            self.dirty = False
+
+    # ---- mutation ----------------------------------------------------------------------
+    def add(self, labels: np.ndarray, vecs: np.ndarray) -> None:
+        if len(labels) == 0:
+            return
+        with self.lock.write():
+            self._add_locked(np.asarray(labels, dtype=np.int64), np.asarray(vecs, np.float32))
+
+    def _add_locked(self, labels: np.ndarray, vecs: np.ndarray) -> None:
+        if len(labels) == 0:
+            return
+        if vecs.shape[1] != self.dim:
+            raise ValueError(f"vectors of dim {vecs.shape[1]} for an index of dim {self.dim}")
+        idx = self._index
+        assert idx is not None, "index not opened"
+        need = idx.get_current_count() + len(labels)
+        if need > idx.get_max_elements():
+            idx.resize_index(max(need, idx.get_max_elements() * 2))
+        present = [i for i, lab in enumerate(labels.tolist()) if lab in self._ids]
+        if present:  # re-embedded item: replace its vector
+            for i in present:
+                idx.mark_deleted(int(labels[i]))
+                self._ids.discard(int(labels[i]))
+        idx.add_items(vecs, labels, num_threads=1, replace_deleted=True)
+        self._ids.update(int(x) for x in labels.tolist())
+        self.dirty = True
+
+    def delete(self, labels: list[int]) -> None:
+        with self.lock.write():
+            for lab in labels:
+                if lab in self._ids and self._index is not None:
+                    self._index.mark_deleted(int(lab))
+                    self._ids.discard(lab)
+                    self.dirty = True
+
+    # ---- queries -----------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def ids(self) -> set[int]:
+        with self.lock.read():
+            return set(self._ids)
+
+    def query(self, vec: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Labels and cosine similarities of the k nearest items, best first."""
+        with self.lock.read():
+            n = len(self._ids)
+            if self._index is None or n == 0 or k <= 0:
+                return np.zeros(0, np.int64), np.zeros(0, np.float32)
+            k = min(k, n)
+            self._index.set_ef(max(64, k + 16))
+            try:
+                labels, dists = self._index.knn_query(np.asarray(vec, np.float32).reshape(1, -1),
+                                                      k=k, num_threads=1)
+            except RuntimeError:  # too few reachable elements after deletions: exact fallback
+                return self._exact_locked(vec, k)
+            return labels[0].astype(np.int64), (1.0 - dists[0]).astype(np.float32)
+
+    def _exact_locked(self, vec: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        assert self._index is not None
+        ids = np.fromiter(self._ids, dtype=np.int64)
+        vecs = np.asarray(self._index.get_items(ids), dtype=np.float32)
+        sims = vecs @ (vec / max(float(np.linalg.norm(vec)), 1e-9))
+        order = np.argsort(-sims)[:k]
+        return ids[order], sims[order].astype(np.float32)
+
+    def get(self, labels: list[int]) -> np.ndarray:
+        """Stored (normalised) vectors of items present in the index."""
+        with self.lock.read():
+            if self._index is None or not labels:
+                return np.zeros((0, self.dim), np.float32)
+            return np.asarray(self._index.get_items(labels), dtype=np.float32)
+
+    def sample(self, n: int, seed: int = 0) -> np.ndarray:
+        with self.lock.read():
+            if self._index is None or not self._ids:
+                return np.zeros((0, self.dim), np.float32)
+            ids = sorted(self._ids)
+            rng = np.random.default_rng(seed)
+            pick = rng.choice(len(ids), size=min(n, len(ids)), replace=False)
+            return np.asarray(self._index.get_items([ids[i] for i in pick]), dtype=np.float32)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

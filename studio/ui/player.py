@@ -1,0 +1,203 @@
+"""Audition: one output stream kept open; the audio callback only copies slices.
+
+Friture's rule: decode into memory first (done off the GUI thread by the preview job), then
+the callback copies from a preloaded float32 buffer. No allocation, logging or signals happen
+in the callback; requests reach it through one atomically replaced tuple, and the GUI reads the
+playhead with a QTimer. A new sound cuts the last one off with a 5 ms fade (no click).
+
+The output is injectable: `Player(output_factory=...)` takes anything with `samplerate`,
+`channels`, `start(render)` and `close()`; tests pass a fake that pulls blocks by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal
+
+FADE_SECONDS = 0.005
+RenderFn = Callable[[np.ndarray, int], None]
+
+
+class Output(Protocol):
+    samplerate: int
+    channels: int
+
+    def start(self, render: RenderFn) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class SoundDeviceOutput:
+    """A PortAudio stream through sounddevice; raises OSError when there is no device."""
+
+    def __init__(self, device: str = "") -> None:
+        import sounddevice as sd  # OSError here when PortAudio is missing
+
+        self._sd = sd
+        dev: Any = device or None
+        try:
+            info = sd.query_devices(dev, "output")
+        except (ValueError, sd.PortAudioError) as e:
+            raise OSError(f"no audio output ({e})") from None
+        self.samplerate = int(info["default_samplerate"]) or 48000
+        self.channels = max(1, min(2, int(info["max_output_channels"])))
+        self.name = str(info["name"])
+        self._dev = dev
+        self._stream: Any = None
+
+    def start(self, render: RenderFn) -> None:
+        def callback(outdata: np.ndarray, frames: int, _time: Any, _status: Any) -> None:
+            render(outdata, frames)
+
+        try:
+            self._stream = self._sd.OutputStream(
+                device=self._dev, samplerate=self.samplerate, channels=self.channels,
+                dtype="float32", latency="low", callback=callback)
+            self._stream.start()
+        except self._sd.PortAudioError as e:
+            raise OSError(f"cannot open audio output ({e})") from None
+
+    def close(self) -> None:
+        if self._stream is not None:
+            try:
+                self._stream.close(ignore_errors=True)
+            finally:
+                self._stream = None
+
+
+def output_devices() -> list[str]:
+    """Names of the output devices, [] when PortAudio is unavailable."""
+    try:
+        import sounddevice as sd
+
+        return [str(d["name"]) for d in sd.query_devices() if d["max_output_channels"] > 0]
+    except Exception:  # noqa: BLE001 - no PortAudio, no devices
+        return []
+
+
+class Player(QObject):
+    position = Signal(float)  # seconds into the sound, while playing
+    stopped = Signal()
+    availability = Signal(str)  # "" when playback works, else why it does not
+
+    def __init__(self, output_factory: Callable[[str], Output] | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._factory = output_factory or SoundDeviceOutput
+        self._out: Output | None = None
+        self.error = "not started"
+        self.gain = 0.9
+        self.path: str | None = None
+        # state shared with the audio callback
+        self._req: tuple[int, np.ndarray | None] = (0, None)
+        self._seen = 0
+        self._buf: np.ndarray | None = None
+        self._pos = 0
+        self._playing = False
+        self._ramp = np.zeros(1, np.float32)
+        self._timer = QTimer(self)
+        self._timer.setInterval(25)
+        self._timer.timeout.connect(self._tick)
+
+    # ---- device --------------------------------------------------------------------------
+    @property
+    def samplerate(self) -> int | None:
+        return self._out.samplerate if self._out is not None else None
+
+    def available(self) -> bool:
+        return self._out is not None
+
+    def open(self, device: str = "") -> bool:
+        self.close()
+        try:
+            out = self._factory(device)
+            n = max(1, int(out.samplerate * FADE_SECONDS))
+            self._ramp = np.linspace(1.0, 0.0, n, dtype=np.float32)
+            out.start(self._render)
+        except (OSError, ImportError) as e:
+            self.error = f"Playback off: {e}"
+            self.availability.emit(self.error)
+            return False
+        self._out, self.error = out, ""
+        self.availability.emit("")
+        return True
+
+    def close(self) -> None:
+        self._timer.stop()
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+
+    # ---- GUI-side control ------------------------------------------------------------------
+    def play(self, samples: np.ndarray, path: str | None = None) -> None:
+        """Play mono float32 `samples` (at `samplerate`), cutting off what plays now."""
+        if self._out is None:
+            return
+        self.path = path
+        self._req = (self._req[0] + 1, np.ascontiguousarray(samples, dtype=np.float32))
+        self._timer.start()
+
+    def replay(self) -> bool:
+        if self._buf is None and self._req[1] is None:
+            return False
+        buf = self._req[1] if self._req[1] is not None else self._buf
+        assert buf is not None
+        self.play(buf, self.path)
+        return True
+
+    def stop(self) -> None:
+        if self._out is not None and (self._playing or self._req[0] != self._seen):
+            self._req = (self._req[0] + 1, None)
+
+    def is_playing(self) -> bool:
+        return self._playing or (self._req[0] != self._seen and self._req[1] is not None)
+
+    def position_seconds(self) -> float:
+        sr = self.samplerate
+        return self._pos / sr if sr and self._playing else 0.0
+
+    def _tick(self) -> None:
+        if self.is_playing():
+            self.position.emit(self.position_seconds())
+        else:
+            self._timer.stop()
+            self.stopped.emit()
+
+    # ---- audio thread ------------------------------------------------------------------------
+    def _render(self, out: np.ndarray, frames: int) -> None:
+        out.fill(0.0)
+        seq, nxt = self._req
+        cur, pos = self._buf, self._pos
+        if seq != self._seen:
+            self._seen = seq
+            if self._playing and cur is not None:
+                n = min(frames, len(self._ramp), len(cur) - pos)
+                if n > 0:
+                    np.multiply(cur[pos:pos + n], self._ramp[:n], out=out[:n, 0])
+                    np.multiply(out[:n, 0], self.gain, out=out[:n, 0])
+                self._playing = False
+                if nxt is not None:  # the new sound starts with the next block
+                    self._buf, self._pos, self._playing = nxt, 0, True
+                self._spread(out)
+                return
+            if nxt is None:
+                self._playing = False
+                return
+            self._buf, self._pos, self._playing = nxt, 0, True
+            cur, pos = nxt, 0
+        if self._playing and cur is not None:
+            n = min(frames, len(cur) - pos)
+            if n > 0:
+                np.multiply(cur[pos:pos + n], self.gain, out=out[:n, 0])
+            self._pos = pos + max(n, 0)
+            if self._pos >= len(cur):
+                self._playing = False
+            self._spread(out)
+
+    @staticmethod
+    def _spread(out: np.ndarray) -> None:
+        if out.shape[1] > 1:
+            out[:, 1:] = out[:, :1]

@@ -1,0 +1,124 @@
+"""The waveform and spectrogram of the selected sample, with a moving playhead.
+
+pyqtgraph costs ~300 ms to import, so the plots are built after the window is on screen
+(`ensure_plots`); until then the panel shows a plain placeholder.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from studio.ui.preview_data import SPEC_BINS, PreviewData
+
+WAVE_COLOUR = "#4fd1c5"
+BACKGROUND = "#14161a"
+PLAYHEAD = "#f6e05e"
+
+
+class PreviewPanel(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("preview")
+        self.title = QLabel("Select a sample to see and hear it")
+        self.title.setObjectName("previewTitle")
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(6, 4, 6, 4)
+        self._layout.setSpacing(2)
+        self._layout.addWidget(self.title)
+        self._placeholder = QWidget()
+        self._layout.addWidget(self._placeholder, 1)
+        self._wave: Any = None
+        self._spec: Any = None
+        self._pending: PreviewData | None = None
+        self.data: PreviewData | None = None
+
+    def ensure_plots(self) -> None:
+        if self._wave is not None:
+            return
+        import pyqtgraph as pg
+
+        pg.setConfigOptions(antialias=False, background=BACKGROUND, foreground="#8b949e")
+        self._placeholder.setParent(None)
+        self._placeholder.deleteLater()
+        wave = pg.PlotWidget()
+        spec = pg.PlotWidget()
+        for w in (wave, spec):
+            w.setMenuEnabled(False)
+            w.setMouseEnabled(x=False, y=False)
+            w.hideButtons()
+            w.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            w.getPlotItem().hideAxis("left")
+            w.getPlotItem().setContentsMargins(0, 0, 0, 0)
+        wave.getPlotItem().hideAxis("bottom")
+        wave.setYRange(-1.0, 1.0, padding=0.02)
+        spec.setXLink(wave)
+        spec.getPlotItem().getAxis("bottom").setLabel("seconds")
+        self._curve = pg.PlotDataItem(pen=pg.mkPen(WAVE_COLOUR, width=1), connect="pairs")
+        self._zero = pg.InfiniteLine(pos=0.0, angle=0, pen=pg.mkPen("#2d333b"))
+        wave.addItem(self._zero)
+        wave.addItem(self._curve)
+        self._image = pg.ImageItem(axisOrder="row-major")
+        self._image.setColorMap(pg.colormap.get("inferno"))
+        spec.addItem(self._image)
+        spec.setYRange(0, SPEC_BINS, padding=0)
+        self._heads = [pg.InfiniteLine(pos=0.0, angle=90, pen=pg.mkPen(PLAYHEAD, width=1))
+                       for _ in range(2)]
+        wave.addItem(self._heads[0])
+        spec.addItem(self._heads[1])
+        for h in self._heads:
+            h.setVisible(False)
+        self._layout.addWidget(wave, 3)
+        self._layout.addWidget(spec, 2)
+        self._wave, self._spec = wave, spec
+        if self._pending is not None:
+            self.show_data(self._pending)
+
+    def clear(self, message: str = "Select a sample to see and hear it") -> None:
+        self.data = None
+        self.title.setText(message)
+        if self._wave is not None:
+            self._curve.setData([], [])
+            self._image.clear()
+            self.set_playhead(None)
+
+    def show_data(self, d: PreviewData, info: str = "") -> None:
+        """Draw `d`; `info` (category, words) goes after the file name in the title."""
+        self.data = d
+        name = d.path.rsplit("/", 1)[-1]
+        if d.error:
+            self.title.setText(f"{name} — cannot show: {d.error}")
+        else:
+            extra = f"  ·  {info}" if info else ""
+            self.title.setText(f"{name}  ·  {d.duration:.2f} s{extra}")
+        if self._wave is None:
+            self._pending = d
+            return
+        self._pending = None
+        if d.error or d.env_t is None or d.env_lo is None or d.env_hi is None:
+            self._curve.setData([], [])
+            self._image.clear()
+            return
+        x = np.repeat(d.env_t, 2)
+        y = np.empty(len(x), np.float32)
+        y[0::2], y[1::2] = d.env_lo, d.env_hi
+        self._curve.setData(x, y)
+        span = max(d.shown_seconds, 1e-3)
+        self._wave.setXRange(0, span, padding=0)
+        if d.spec is not None:
+            self._image.setImage(d.spec.T, autoLevels=False, levels=(-80.0, 0.0))
+            self._image.setRect(QRectF(0.0, 0.0, span, float(SPEC_BINS)))
+
+    def set_playhead(self, seconds: float | None) -> None:
+        if self._wave is None:
+            return
+        for h in self._heads:
+            if seconds is None:
+                h.setVisible(False)
+            else:
+                h.setVisible(True)
+                h.setValue(seconds)

@@ -1,0 +1,97 @@
+"""What the preview job computes off the GUI thread: envelope, spectrogram, playback buffer.
+
+Pure numpy on top of studio.core.audio, so it can run on a worker thread and be tested alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from studio.core.audio import DecodeError, decode
+
+MAX_SECONDS = 30.0
+ENVELOPE_POINTS = 1600
+SPEC_FRAMES = 600
+SPEC_BINS = 160
+FLOOR_DB = -90.0
+
+
+@dataclass
+class PreviewData:
+    path: str
+    duration: float = 0.0
+    shown_seconds: float = 0.0
+    env_t: np.ndarray | None = None
+    env_lo: np.ndarray | None = None
+    env_hi: np.ndarray | None = None
+    spec: np.ndarray | None = None  # (frames, SPEC_BINS) in dB, log-frequency rows
+    f_lo: float = 30.0
+    f_hi: float = 11025.0
+    error: str | None = None
+
+
+def envelope(y: np.ndarray, sr: int, points: int = ENVELOPE_POINTS
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Min/max per bucket so a transient is never lost to decimation."""
+    n = len(y)
+    if n <= points:
+        t = np.arange(n, dtype=np.float32) / sr
+        return t, y, y
+    per = n // points
+    m = y[: per * points].reshape(points, per)
+    t = (np.arange(points, dtype=np.float32) * per + per / 2) / sr
+    return t, m.min(axis=1), m.max(axis=1)
+
+
+def spectrogram(y: np.ndarray, sr: int) -> tuple[np.ndarray, float, float]:
+    """Magnitude in dB on log-spaced frequency rows; (frames x SPEC_BINS, f_lo, f_hi)."""
+    n_fft = 1024 if sr <= 24000 else 2048
+    if len(y) < n_fft:
+        y = np.pad(y, (0, n_fft - len(y)))
+    hop = max(n_fft // 4, (len(y) - n_fft) // SPEC_FRAMES + 1)
+    starts = np.arange(0, len(y) - n_fft + 1, hop)
+    idx = starts[:, None] + np.arange(n_fft)[None, :]
+    frames = y[idx] * np.hanning(n_fft).astype(np.float32)
+    mag = np.abs(np.fft.rfft(frames, axis=1)).astype(np.float32)
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / sr)
+    f_lo, f_hi = 30.0, sr / 2
+    centres = np.geomspace(f_lo, f_hi, SPEC_BINS)
+    cols = mag @ _interp_matrix(freqs, centres)
+    peak = float(cols.max()) or 1.0
+    db = 20 * np.log10(np.maximum(cols / peak, 1e-6))
+    return np.clip(db, FLOOR_DB, 0.0).astype(np.float32), f_lo, f_hi
+
+
+def _interp_matrix(freqs: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """(len(freqs), len(centres)) weights doing np.interp on every row at once."""
+    i = np.clip(np.searchsorted(freqs, centres) - 1, 0, len(freqs) - 2)
+    w = np.clip((centres - freqs[i]) / (freqs[i + 1] - freqs[i]), 0.0, 1.0)
+    m = np.zeros((len(freqs), len(centres)), np.float32)
+    cols = np.arange(len(centres))
+    m[i, cols] = 1 - w
+    m[i + 1, cols] += w
+    return m
+
+
+def load_for_playback(path: str, out_sr: int) -> np.ndarray:
+    """Mono float32 at the output's rate (DecodeError when unreadable)."""
+    audio = decode(path, sr=out_sr, max_seconds=MAX_SECONDS)
+    return audio.samples
+
+
+def load_preview(path: str, should_stop: Callable[[], bool] | None = None) -> PreviewData:
+    """Decode `path` and derive the waveform envelope and the spectrogram."""
+    try:
+        audio = decode(path, sr=None, max_seconds=MAX_SECONDS)
+    except DecodeError as e:
+        return PreviewData(path, error=e.reason)
+    y, sr = audio.samples, audio.sr
+    d = PreviewData(path, duration=audio.duration, shown_seconds=len(y) / sr)
+    d.env_t, d.env_lo, d.env_hi = envelope(y, sr)
+    if should_stop is not None and should_stop():
+        return d
+    d.spec, d.f_lo, d.f_hi = spectrogram(y, sr)
+    return d

@@ -1,0 +1,199 @@
+"""The one wrapper for background work: a function run on a QThread (napari qthreading-style).
+
+The function receives a `Job` to report progress (`job.progress(value)`) and to poll for
+cancellation between batches (`job.should_stop()`). Results, progress and errors come back as
+signals queued to the GUI thread; errors from every worker also go to one `notifier`, so the
+window shows them in one place. Progress is coalesced so a chatty task cannot flood the UI.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+PROGRESS_INTERVAL_S = 0.05
+
+
+class ErrorNotifier(QObject):
+    """Where every worker's unexpected error goes: (title, message, details)."""
+
+    error = Signal(str, str, str)
+
+
+notifier = ErrorNotifier()
+# Strong references: a running QThread whose Python wrapper is collected takes the app down.
+_live: set[Worker] = set()
+
+
+class Job:
+    """What the worked function sees: progress reporting and the abort flag."""
+
+    def __init__(self, worker: Worker) -> None:
+        self._worker = worker
+        self._abort = threading.Event()
+        self._last_emit = 0.0
+        self._last_key: object = None
+        self.pending: Any = None
+
+    def should_stop(self) -> bool:
+        return self._abort.is_set()
+
+    def progress(self, value: Any, key: object = None) -> None:
+        """Report progress; emitted at most every 50 ms unless `key` (e.g. a phase) changes."""
+        now = time.monotonic()
+        if key != self._last_key or now - self._last_emit >= PROGRESS_INTERVAL_S:
+            self._last_emit, self._last_key, self.pending = now, key, None
+            self._worker.progressed.emit(value)
+        else:
+            self.pending = value
+
+    def flush(self) -> None:
+        if self.pending is not None:
+            self._worker.progressed.emit(self.pending)
+            self.pending = None
+
+
+class Worker(QThread):
+    """Runs `fn(job, *args, **kwargs)` once on its own thread."""
+
+    progressed = Signal(object)
+    returned = Signal(object)
+    errored = Signal(object)  # the exception
+    done = Signal()  # after returned/errored, whatever happened
+
+    def __init__(self, fn: Callable[..., Any], *args: Any, title: str = "Background task",
+                 notify: bool = True, **kwargs: Any) -> None:
+        super().__init__()
+        self._fn, self._args, self._kwargs = fn, args, kwargs
+        self.title = title
+        self.notify = notify
+        self.job = Job(self)
+        self.cancelled = False
+        _live.add(self)
+        self.finished.connect(self._cleanup)
+
+    def run(self) -> None:  # on the worker thread
+        try:
+            result = self._fn(self.job, *self._args, **self._kwargs)
+        except Exception as e:  # noqa: BLE001 - routed to the notifier, never lost
+            self.job.flush()
+            self.errored.emit(e)
+            if self.notify:
+                notifier.error.emit(self.title, str(e) or type(e).__name__,
+                                    "".join(traceback.format_exception(e)))
+        else:
+            self.job.flush()
+            self.returned.emit(result)
+        finally:
+            self.done.emit()
+
+    def quit_job(self) -> None:
+        """Ask the function to stop at its next check; returns at once."""
+        self.cancelled = True
+        self.job._abort.set()
+
+    def stop_and_wait(self, timeout_ms: int = 30000) -> bool:
+        self.quit_job()
+        return self.wait(timeout_ms) if self.isRunning() else True
+
+    def _cleanup(self) -> None:
+        _live.discard(self)
+        self.deleteLater()
+
+
+def start_worker(fn: Callable[..., Any], *args: Any, on_result: Callable[[Any], None] | None = None,
+                 on_progress: Callable[[Any], None] | None = None,
+                 on_error: Callable[[BaseException], None] | None = None,
+                 on_done: Callable[[], None] | None = None, title: str = "Background task",
+                 notify: bool = True, parent: QObject | None = None, **kwargs: Any) -> Worker:
+    """Create, connect and start a Worker; the callbacks run on the GUI thread."""
+    w = Worker(fn, *args, title=title, notify=notify, **kwargs)
+    if on_result is not None:
+        w.returned.connect(on_result)
+    if on_progress is not None:
+        w.progressed.connect(on_progress)
+    if on_error is not None:
+        w.errored.connect(on_error)
+    if on_done is not None:
+        w.done.connect(on_done)
+    w.start()
+    return w
+
+
+def live_workers() -> list[Worker]:
+    """Workers not yet finished (the leak check in tests reads this)."""
+    return [w for w in list(_live) if not w.isFinished()]
+
+
+def stop_all(timeout_ms: int = 30000) -> None:
+    for w in list(_live):
+        w.quit_job()
+    for w in list(_live):
+        if w.isRunning():
+            w.wait(timeout_ms)
+
+
+class LatestRunner(QObject):
+    """Newest request wins (napari's layer slicer): one job at a time, at most one waiting.
+
+    `submit(fn, *args)` replaces any waiting request and asks a running one to stop; only the
+    result of the newest request is delivered to `result`.
+    """
+
+    result = Signal(object, object)  # (tag, value)
+    failed = Signal(object, object)  # (tag, exception)
+
+    def __init__(self, title: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.title = title
+        self._gen = 0
+        self._running: Worker | None = None
+        self._pending: tuple[int, object, Callable[..., Any], tuple[Any, ...]] | None = None
+
+    def submit(self, tag: object, fn: Callable[..., Any], *args: Any) -> None:
+        self._gen += 1
+        self._pending = (self._gen, tag, fn, args)
+        if self._running is not None:
+            self._running.quit_job()
+        else:
+            self._start_pending()
+
+    def busy(self) -> bool:
+        return self._running is not None or self._pending is not None
+
+    def cancel(self) -> None:
+        self._gen += 1
+        self._pending = None
+        if self._running is not None:
+            self._running.quit_job()
+
+    def shutdown(self) -> None:
+        self.cancel()
+        if self._running is not None:
+            self._running.wait(10000)
+
+    def _start_pending(self) -> None:
+        if self._pending is None:
+            return
+        gen, tag, fn, args = self._pending
+        self._pending = None
+
+        def deliver(value: Any) -> None:
+            if gen == self._gen:
+                self.result.emit(tag, value)
+
+        def fail(exc: BaseException) -> None:
+            if gen == self._gen:
+                self.failed.emit(tag, exc)
+
+        self._running = start_worker(fn, *args, on_result=deliver, on_error=fail,
+                                     on_done=self._on_done, title=self.title, notify=False)
+
+    def _on_done(self) -> None:
+        self._running = None
+        self._start_pending()

@@ -1,0 +1,77 @@
+"""Catalog format: versions, migrations from every stored version, damage handling."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from studio.core import catalog as cat_mod
+from studio.core.catalog import SCHEMA_VERSION, Catalog, CatalogError
+
+
+def _make_v1(path):
+    db = sqlite3.connect(path)
+    for stmt in cat_mod._statements(cat_mod._SCHEMA_V1):
+        db.execute(stmt)
+    db.execute("INSERT INTO meta VALUES('schema_version','1')")
+    db.execute("INSERT INTO roots(path, added) VALUES('/music', 0)")
+    db.execute("INSERT INTO contents(hash, size, duration, sr) VALUES('abc', 10, 0.5, 44100)")
+    db.execute("INSERT INTO files(path, root_id, size, mtime_ns, content_id) "
+               "VALUES('/music/k.wav', 1, 10, 5, 1)")
+    db.execute("INSERT INTO items(content_id, start, end) VALUES(1, 0, 0.5)")
+    db.execute("INSERT INTO vectors VALUES(1, 'builtin', x'0000803f')")
+    db.commit()
+    db.close()
+
+
+def test_new_catalog_has_current_version(tmp_path):
+    c = Catalog(tmp_path / "c.sqlite")
+    assert c.schema_version == SCHEMA_VERSION
+    assert c.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_migrates_v1_keeping_every_row(tmp_path):
+    p = tmp_path / "c.sqlite"
+    _make_v1(p)
+    c = Catalog(p)
+    assert c.schema_version == SCHEMA_VERSION
+    assert c.roots() == [(1, "/music")]
+    row = c.file_by_path("/music/k.wav")
+    assert row is not None and row.content_id == 1
+    assert c.count_vectors("builtin") == 1
+    cols = [r[1] for r in c.db.execute("PRAGMA table_info(contents)")]
+    assert {"analysis", "category", "analysis_version"} <= set(cols)
+    c.close()
+    assert Catalog(p).schema_version == SCHEMA_VERSION  # idempotent reopen
+
+
+def test_every_stored_version_has_a_migration():
+    assert set(cat_mod.MIGRATIONS) == set(range(1, SCHEMA_VERSION))
+
+
+def test_newer_catalog_is_refused(tmp_path):
+    p = tmp_path / "c.sqlite"
+    Catalog(p).close()
+    db = sqlite3.connect(p)
+    db.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
+    db.commit()
+    db.close()
+    with pytest.raises(CatalogError, match="newer Studio"):
+        Catalog(p)
+
+
+def test_corrupt_catalog_gives_clear_error(tmp_path):
+    p = tmp_path / "c.sqlite"
+    p.write_bytes(b"definitely not sqlite" * 100)
+    with pytest.raises(CatalogError, match="delete it to rebuild"):
+        Catalog(p)
+
+
+def test_failed_write_rolls_back(tmp_path):
+    c = Catalog(tmp_path / "c.sqlite")
+    with pytest.raises(RuntimeError):
+        with c.write() as db:
+            db.execute("INSERT INTO roots(path, added) VALUES('/x', 0)")
+            raise RuntimeError("boom")
+    assert c.roots() == []

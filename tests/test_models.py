@@ -1,0 +1,321 @@
+"""MERT, CLAP and the model manager, driven with tiny random models built offline."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from studio.core.embedders.base import EmbedderUnavailable
+from studio.core.models import download as dl
+from studio.core.models.manager import ModelManager
+from studio.core.models.specs import FolderError
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from tiny_models import build_tiny_clap, build_tiny_mert  # noqa: E402
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def mert_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_mert(tmp_path_factory.mktemp("models") / "MERT-v1-95M")
+
+
+@pytest.fixture(scope="session")
+def clap_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_clap(tmp_path_factory.mktemp("models") / "larger_clap_music")
+
+
+@pytest.fixture
+def manager(tmp_path: Path) -> ModelManager:
+    return ModelManager(tmp_path / "data", cache_dir=tmp_path / "hf-cache")
+
+
+@pytest.fixture(scope="session")
+def mert(mert_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    m = ModelManager(tmp_path_factory.mktemp("data"), cache_dir=tmp_path_factory.mktemp("c"))
+    m.link("mert", mert_dir)
+    return m.load("mert", device="cpu")
+
+
+@pytest.fixture(scope="session")
+def clap(clap_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    m = ModelManager(tmp_path_factory.mktemp("data"), cache_dir=tmp_path_factory.mktemp("c"))
+    m.link("clap", clap_dir)
+    return m.load("clap", device="cpu")
+
+
+def _noise(n: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(n).astype(np.float32) * 0.3
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst)
+    return dst
+
+
+# --- import hygiene ---------------------------------------------------------------------------
+def test_import_does_not_load_torch() -> None:
+    code = (
+        "import sys, studio.core.models, studio.core.models.manager, studio.cli_models\n"
+        "bad = [m for m in ('torch', 'transformers', 'huggingface_hub') if m in sys.modules]\n"
+        "sys.exit(1 if bad else 0)"
+    )
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+# --- status and linking -----------------------------------------------------------------------
+def test_status_missing_then_linked_ready(manager: ModelManager, mert_dir: Path) -> None:
+    s = manager.status("mert")
+    assert (s.state, s.path, s.licence, s.repo_id) == (
+        "missing",
+        None,
+        "CC-BY-NC-4.0",
+        "m-a-p/MERT-v1-95M",
+    )
+    assert "studio models download mert" in (s.reason or "")
+    s = manager.link("mert", mert_dir)
+    assert s.state == "ready" and s.path == str(mert_dir.resolve()) and s.size_bytes > 0
+    # Persisted, versioned, seen by a fresh manager (another process).
+    data = json.loads((manager.data_dir / "models.json").read_text())
+    assert data["version"] == 1 and data["links"]["mert"] == str(mert_dir.resolve())
+    again = ModelManager(manager.data_dir, cache_dir=manager.cache_dir)
+    assert [s.state for s in again.list()] == ["ready", "missing"]
+
+
+def test_found_in_hub_cache(manager: ModelManager, clap_dir: Path) -> None:
+    assert manager.cache_dir is not None
+    repo = manager.cache_dir / "models--laion--larger_clap_music"
+    sha = "0" * 40
+    _copy(clap_dir, repo / "snapshots" / sha)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(sha)
+    s = manager.status("clap")
+    assert s.state == "ready" and s.path == str(repo / "snapshots" / sha)
+
+
+def test_link_truncated_weights(manager: ModelManager, mert_dir: Path, tmp_path: Path) -> None:
+    bad = _copy(mert_dir, tmp_path / "bad")
+    w = bad / "model.safetensors"
+    w.write_bytes(w.read_bytes()[: w.stat().st_size // 2])
+    with pytest.raises(FolderError, match="truncated"):
+        manager.link("mert", bad)
+    assert manager.status("mert").state == "missing"
+
+
+def test_link_missing_config(manager: ModelManager, mert_dir: Path, tmp_path: Path) -> None:
+    bad = _copy(mert_dir, tmp_path / "bad")
+    (bad / "config.json").unlink()
+    with pytest.raises(FolderError, match="missing config.json"):
+        manager.link("mert", bad)
+
+
+def test_link_wrong_model(manager: ModelManager, mert_dir: Path, clap_dir: Path) -> None:
+    with pytest.raises(FolderError, match="studio models link clap"):
+        manager.link("mert", clap_dir)
+    with pytest.raises(FolderError, match="link mert"):
+        manager.link("clap", mert_dir)
+
+
+def test_link_mismatched_shapes(manager: ModelManager, mert_dir: Path, tmp_path: Path) -> None:
+    bad = _copy(mert_dir, tmp_path / "bad")
+    cfg = json.loads((bad / "config.json").read_text())
+    cfg["hidden_size"] = 64
+    (bad / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(FolderError, match="do not match"):
+        manager.link("mert", bad)
+
+
+def test_link_refuses_cqt_mert(manager: ModelManager, mert_dir: Path, tmp_path: Path) -> None:
+    bad = _copy(mert_dir, tmp_path / "bad")
+    cfg = json.loads((bad / "config.json").read_text())
+    cfg["feature_extractor_cqt"] = True
+    (bad / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(FolderError, match="CQT"):
+        manager.link("mert", bad)
+
+
+def test_load_missing_says_what_to_do(manager: ModelManager) -> None:
+    with pytest.raises(EmbedderUnavailable, match="studio models link clap"):
+        manager.load("clap")
+
+
+def test_corrupted_after_link(manager: ModelManager, clap_dir: Path, tmp_path: Path) -> None:
+    folder = _copy(clap_dir, tmp_path / "clap")
+    manager.link("clap", folder)
+    w = folder / "model.safetensors"
+    w.write_bytes(w.read_bytes()[:1000])
+    with pytest.raises(EmbedderUnavailable, match="truncated"):
+        manager.load("clap")
+    (folder / "config.json").unlink()
+    s = manager.status("clap")
+    assert s.state == "failed" and "config.json" in (s.reason or "")
+
+
+# --- downloading ------------------------------------------------------------------------------
+def test_download_offline_fails_at_once(manager: ModelManager, monkeypatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    t = time.monotonic()
+    with pytest.raises(dl.DownloadError, match="studio models link mert /path/to/MERT-v1-95M"):
+        manager.download("mert")
+    assert time.monotonic() - t < 1.0
+    s = manager.status("mert")
+    assert s.state == "failed" and "offline" in (s.reason or "")
+
+
+def test_downloading_state_seen_by_other_process(manager: ModelManager) -> None:
+    marker = manager.data_dir / "models" / "clap.download.json"
+    marker.parent.mkdir(parents=True)
+    marker.write_text(
+        json.dumps({"state": "downloading", "pid": os.getpid(), "done": 25, "total": 100})
+    )
+    s = manager.status("clap")
+    assert s.state == "downloading" and s.percent == pytest.approx(25.0)
+    # A download whose process died is reported as interrupted, not as running forever.
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    ).stdout.strip()
+    marker.write_text(json.dumps({"state": "downloading", "pid": int(dead), "done": 5, "total": 9}))
+    s = manager.status("clap")
+    assert s.state == "failed" and "resume" in (s.reason or "")
+
+
+class _FakeHub:
+    """Stands in for the hub: lists the tiny folder's files and 'downloads' them in chunks."""
+
+    def __init__(self, src: Path, cache: Path) -> None:
+        self.src, self.cache, self.calls = src, cache, []
+
+    def model_info(self, repo_id: str, files_metadata: bool = False):
+        from types import SimpleNamespace as NS
+
+        sib = [NS(rfilename=p.name, size=p.stat().st_size) for p in self.src.iterdir()]
+        sib.append(NS(rfilename="pytorch_model.bin", size=10**9))  # filtered by allow_patterns
+        return NS(siblings=sib, sha="1" * 40)
+
+    def hf_hub_download(self, repo_id: str, name: str, revision: str, cache_dir: str, tqdm_class):
+        self.calls.append(name)
+        size = (self.src / name).stat().st_size
+        bar = tqdm_class(total=size, initial=0)
+        for _ in range(0, size, 4096):
+            bar.update(min(4096, size))
+        snap = Path(cache_dir) / "models--m-a-p--MERT-v1-95M" / "snapshots" / revision
+        snap.mkdir(parents=True, exist_ok=True)
+        shutil.copy(self.src / name, snap / name)
+        (snap.parent.parent / "refs").mkdir(exist_ok=True)
+        (snap.parent.parent / "refs" / "main").write_text(revision)
+        return str(snap / name)
+
+
+def _fake_hub(monkeypatch, src: Path, cache: Path) -> _FakeHub:
+    import huggingface_hub
+
+    hub = _FakeHub(src, cache)
+    monkeypatch.setattr(dl, "offline_reason", lambda: None)
+    monkeypatch.setattr(huggingface_hub, "HfApi", lambda: hub)
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", hub.hf_hub_download)
+    return hub
+
+
+def test_download_progress_then_ready(manager: ModelManager, mert_dir: Path, monkeypatch) -> None:
+    assert manager.cache_dir is not None
+    hub = _fake_hub(monkeypatch, mert_dir, manager.cache_dir)
+    seen: list[tuple[int, int]] = []
+    s = manager.download("mert", progress=lambda d, t: seen.append((d, t)))
+    assert "pytorch_model.bin" not in hub.calls and "model.safetensors" in hub.calls
+    total = sum(p.stat().st_size for p in mert_dir.iterdir())
+    assert seen[-1] == (total, total) and all(d <= t for d, t in seen)
+    assert s.state == "ready" and not (manager.data_dir / "models" / "mert.download.json").exists()
+
+
+def test_download_cancel(manager: ModelManager, mert_dir: Path, monkeypatch) -> None:
+    assert manager.cache_dir is not None
+    _fake_hub(monkeypatch, mert_dir, manager.cache_dir)
+    calls = {"n": 0}
+
+    def stop() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 3
+
+    with pytest.raises(dl.DownloadCancelled):
+        manager.download("mert", should_stop=stop)
+    assert manager.status("mert").state == "missing"
+
+
+# --- MERT -------------------------------------------------------------------------------------
+def test_mert_shapes_and_id(mert) -> None:
+    assert (mert.name, mert.id, mert.sample_rate, mert.supports_text) == (
+        "mert",
+        "mert-v1-95m-l6-mean",
+        24000,
+        False,
+    )
+    v = mert.embed_audio([_noise(24000, 0), _noise(300, 1)])
+    assert v.shape == (2, mert.dim) and v.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+
+
+def test_mert_batch_independent_and_deterministic(mert) -> None:
+    clips = [_noise(n, i) for i, n in enumerate((24000, 7000, 24000, 13000, 7000))]
+    together = mert.embed_audio(clips)
+    alone = np.stack([mert.embed_audio([c])[0] for c in clips])
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+    np.testing.assert_array_equal(mert.embed_audio(clips), together)
+
+
+def test_mert_layers_and_pooling_override(mert_dir: Path, manager: ModelManager) -> None:
+    manager.link("mert", mert_dir)
+    e = manager.load("mert", device="cpu", layers=(4, 5, 6), pooling="meanstd")
+    assert e.id == "mert-v1-95m-l4-6-meanstd" and e.dim == 64
+    assert e.embed_audio([_noise(9000, 3)]).shape == (1, 64)
+    with pytest.raises(EmbedderUnavailable, match="layers"):
+        manager.load("mert", layers=(13,))
+
+
+# --- CLAP -------------------------------------------------------------------------------------
+def test_clap_batch_independent_and_deterministic(clap) -> None:
+    assert clap.supports_text and clap.sample_rate == 48000
+    clips = [_noise(48000, 0), _noise(5000, 1), _noise(48000 * 12, 2), np.zeros(100, np.float32)]
+    together = clap.embed_audio(clips)
+    assert together.shape == (4, clap.dim)
+    np.testing.assert_allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+    alone = np.stack([clap.embed_audio([c])[0] for c in clips])
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+    np.testing.assert_array_equal(clap.embed_audio(clips[2:3]), clap.embed_audio(clips[2:3]))
+
+
+def test_clap_text(clap) -> None:
+    texts = ["dusty lo-fi snare", "kick", "punchy 808 boom with reverb"]
+    clap._text_cache.clear()
+    batch = clap.embed_text(texts)
+    assert batch.shape == (3, clap.dim) and batch.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(batch, axis=1), 1.0, atol=1e-5)
+    clap._text_cache.clear()
+    alone = np.stack([clap.embed_text([t])[0] for t in texts])
+    np.testing.assert_allclose(batch, alone, atol=1e-5)
+    assert not np.allclose(batch[0], batch[1])
+    np.testing.assert_array_equal(clap.embed_text(["kick", "kick"])[1], alone[1])
+
+
+# --- device -----------------------------------------------------------------------------------
+def test_device_and_dtype(monkeypatch) -> None:
+    from studio.core.models.device import pick_device, pick_dtype
+
+    monkeypatch.setenv("STUDIO_DEVICE", "cpu")
+    assert pick_device() == "cpu"
+    with pytest.raises(ValueError):
+        pick_device("tpu")
+    assert pick_dtype("cpu") == "float32" and pick_dtype("cuda") == "float16"
+    monkeypatch.setenv("STUDIO_DTYPE", "bf16")
+    assert pick_dtype("cpu") == "bfloat16"
+    assert pick_dtype("cpu", "fp16") == "bfloat16"
