@@ -51,14 +51,7 @@ def corpus_features(corpus: Path) -> tuple[np.ndarray, list[dict]]:
 
 
 def train(x: np.ndarray, categories: list[str]) -> Model:
-    # Each kit counts about equally, so one huge kit does not set the boundaries.
     return fit(x, categories, CLASSES, **RECIPE)
-
-
-def kit_weights(kits: list[str]) -> np.ndarray:
-    u, inv, cnt = np.unique(np.array(kits), return_inverse=True, return_counts=True)
-    w = 1.0 / np.sqrt(cnt[inv])
-    return w / w.mean()
 
 
 def main() -> None:

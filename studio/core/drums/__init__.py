@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from studio.core.drums.classifier import default_model
+from studio.core.drums.classifier import Model, default_model
 from studio.core.drums.descriptors import (
     WORD_DEFINITIONS,
     note_name,
@@ -61,27 +61,38 @@ def _empty(duration: float) -> dict:
     }  # fmt: skip
 
 
-def analyze(y: np.ndarray, sr: int = ANALYSIS_SR, duration: float | None = None) -> dict:
+def analyze(
+    y: np.ndarray,
+    sr: int = ANALYSIS_SR,
+    duration: float | None = None,
+    *,
+    model: Model | None = None,
+) -> dict:
     """Category, sound words, pitch/note, loudness, one-shot/loop and tempo of one sound.
 
     `y` is mono audio, ideally at ANALYSIS_SR (anything else is resampled linearly);
     `duration` is the whole file's length when `y` holds only its beginning. Never raises on
-    odd input: silence, a single sample or NaNs give a valid 'other' result.
+    odd input: silence, a single sample or NaNs give a valid 'other' result. `model`
+    replaces the shipped classifier (the bench passes leave-one-kit-out models).
     """
     y = clean(y)
     if sr and sr > 0 and sr != ANALYSIS_SR:
         y = _resample_linear(y, sr, ANALYSIS_SR)
-    dur = float(duration) if duration and np.isfinite(duration) and duration > 0 else y.size / ANALYSIS_SR
+    dur = (
+        float(duration)
+        if duration and np.isfinite(duration) and duration > 0
+        else y.size / ANALYSIS_SR
+    )
     head = y[: int(ANALYSIS_SECONDS * ANALYSIS_SR)]
     m = measure(head, ANALYSIS_SR)
     if m["silent"]:
         return _empty(dur)
-    model = default_model()
+    model = model or default_model()
     if model is not None:
         p = model.predict(feature_vector(m, dur))
         probs = {c: 0.0 for c in CATEGORIES}
         for c, v in zip(model.classes, p.tolist(), strict=True):
-            probs[c] = round(float(v), 4)
+            probs[c] = round(float(v), 6)
     else:
         probs = {c: (1.0 if c == "other" else 0.0) for c in CATEGORIES}
     category = max(probs, key=probs.__getitem__)

@@ -45,7 +45,9 @@ def words(m: dict) -> dict[str, float]:
     roomy = _sig(math.log2(max(m["t40"] - m["t20"], 1e-3) / 0.3) / 0.7)
     steady = _sig((4.0 - m["tail_std"]) / 1.0)
     noisy = steady * _sig((m["tail_db"] + 55.0) / 5.0) * (0.6 + 0.4 * min(m["tail_flat"] * 2, 1.0))
-    band = _sig((m["cliff_db"] - 20.0) / 5.0) * _sig(math.log2(9000.0 / max(m["edge_hz"], 50.0)) / 0.3)
+    band = _sig((m["cliff_db"] - 20.0) / 5.0) * _sig(
+        math.log2(9000.0 / max(m["edge_hz"], 50.0)) / 0.3
+    )
     bits = {4: 1.0, 6: 1.0, 8: 0.95, 10: 0.7, 12: 0.4}.get(int(m["bits"]), 0.0)
     lofi = max(band, bits)
     distorted = _sig(math.log10(max(m["clip_frac"], 1e-5) / 0.02) / 0.25)
@@ -131,7 +133,7 @@ def tempo(onset: np.ndarray, period: float) -> tuple[float | None, float]:
         den = a - 2 * b + c
         if den < 0:
             lag += 0.5 * (a - c) / den
-    return round(60.0 / (lag * period), 2), float(max(ac[i], 0.0))
+    return round(float(60.0 / (lag * period)), 2), float(max(ac[i], 0.0))
 
 
 def windows(duration: float, win: float = 2.0, hop: float = 1.0) -> list[tuple[float, float]]:

@@ -27,7 +27,10 @@ ATTACK_END = 0.030
 BODY_END = 0.150
 TAIL_END = 0.500
 _EPS = 1e-12
-_OCTAVES = [(int(lo * N_FFT / SR), int(lo * 2 * N_FFT / SR)) for lo in (62.5, 125, 250, 500, 1000, 2000, 4000, 8000)]
+_OCTAVES = [
+    (int(lo * N_FFT / SR), int(lo * 2 * N_FFT / SR))
+    for lo in (62.5, 125, 250, 500, 1000, 2000, 4000, 8000)
+]
 _OCTAVES[-1] = (_OCTAVES[-1][0], N_FFT // 2 + 1)
 _OCT_LO = _OCTAVES[0][0]
 _OCT_IDX = np.array([lo - _OCT_LO for lo, _ in _OCTAVES])
@@ -116,7 +119,9 @@ def measure(y: np.ndarray, sr: int = SR) -> dict:
     m["crest_db"] = float(20 * np.log10(max(peak, 1e-9) / rms_head))
     act = y[s0 : s0 + max(int(m["t20"] * sr), ENV_HOP)]
     m["clip_frac"] = float(np.mean(np.abs(act) >= 0.95 * peak)) if peak > 0 else 0.0
-    m["zcr"] = float(np.mean(np.abs(np.diff(np.signbit(head).astype(np.int8))))) if head.size > 1 else 0.0
+    m["zcr"] = (
+        float(np.mean(np.abs(np.diff(np.signbit(head).astype(np.int8))))) if head.size > 1 else 0.0
+    )
     m["bits"] = float(_bit_depth(y[s0 : s0 + 8192], peak))
     _spectral(y, s0, sr, m)
     _pitch(y, ipk * ENV_HOP, sr, m)
@@ -150,8 +155,12 @@ def _spectral(y: np.ndarray, s0: int, sr: int, m: dict) -> None:
     )
     t0 = n_dense * HOP
     n_sparse = min(max((last - t0) // N_FFT + 1, 0), N_SPARSE) if last >= t0 else 0
-    sparse_at = np.linspace(t0, last, n_sparse).astype(np.int64) if n_sparse else np.zeros(0, np.int64)
-    frames = np.concatenate([dense, seg[sparse_at[:, None] + np.arange(N_FFT)]]) if n_sparse else dense
+    sparse_at = (
+        np.linspace(t0, last, n_sparse).astype(np.int64) if n_sparse else np.zeros(0, np.int64)
+    )
+    frames = (
+        np.concatenate([dense, seg[sparse_at[:, None] + np.arange(N_FFT)]]) if n_sparse else dense
+    )
     spec = np.fft.rfft(frames * _window(N_FFT), axis=1)
     power = spec.real**2 + spec.imag**2
     if n_sparse:
@@ -166,7 +175,9 @@ def _spectral(y: np.ndarray, s0: int, sr: int, m: dict) -> None:
         (t >= BODY_END) & (t < TAIL_END),
         t >= TAIL_END,
     )
-    sums = np.stack([power[mk].sum(axis=0) if mk.any() else np.zeros(power.shape[1]) for mk in masks])
+    sums = np.stack(
+        [power[mk].sum(axis=0) if mk.any() else np.zeros(power.shape[1]) for mk in masks]
+    )
     total = sums.sum(axis=0)
     ref = float(total.max()) + _EPS
     bands = _db(sums @ _bands(sr) + ref * 1e-9) - _db(ref)
@@ -185,7 +196,10 @@ def _spectral(y: np.ndarray, s0: int, sr: int, m: dict) -> None:
     # Band edge: highest frequency still within 60 dB of the loudest bin.
     # Peakiness per octave (max over mean, dB) of attack and of the rest: pings, bells, rings.
     two = _db(np.vstack([sums[0], sums[1:].sum(axis=0)]) + ref * 1e-9)[:, _OCT_LO:]
-    cons = np.maximum.reduceat(two, _OCT_IDX, axis=1) - np.add.reduceat(two, _OCT_IDX, axis=1) / _OCT_LEN
+    cons = (
+        np.maximum.reduceat(two, _OCT_IDX, axis=1)
+        - np.add.reduceat(two, _OCT_IDX, axis=1) / _OCT_LEN
+    )
     m["contrast"] = cons.ravel().astype(np.float32)
     tdb = _db(total) - _db(ref)
     above = np.flatnonzero(tdb > -60.0)
@@ -252,4 +266,6 @@ def feature_vector(m: dict, duration: float) -> np.ndarray:
     ]
     segs = m["seg_db"] / 20.0
     bands = m["bands"].ravel() / 20.0
-    return np.concatenate([bands, segs, m["contrast"] / 10.0, np.asarray(extra, dtype=np.float32)]).astype(np.float32)
+    return np.concatenate(
+        [bands, segs, m["contrast"] / 10.0, np.asarray(extra, dtype=np.float32)]
+    ).astype(np.float32)

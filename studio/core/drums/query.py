@@ -19,7 +19,7 @@ CATEGORY_GROUPS: dict[str, tuple[str, ...]] = {
     "perc": ("perc", "shaker"),
 }
 # How much each member of a group counts (a "perc" query wants perc before shakers).
-_GROUP_WEIGHT = {("perc", "shaker"): 0.6}
+_GROUP_WEIGHT = {("perc", "shaker"): (1.0, 0.6)}
 
 _PHRASES = [
     (r"\bhi[\s-]?hats?\b", "hihat"),

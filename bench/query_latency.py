@@ -1,0 +1,68 @@
+"""Query latency: hnswlib (as studio.core.vindex uses it) vs exact numpy search, with recall.
+
+    .venv/bin/python bench/query_latency.py [--sizes 1000,10000,100000,1000000] [--dim 0]
+
+Vectors are random unit vectors of the built-in embedder's dimension (the worst case for
+HNSW: real embeddings cluster). Also times a full drop-to-results search
+(Library.search(Query(like=[file]))) on a 100k-item library built from those vectors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from studio.core.embedders.builtin import BuiltinEmbedder
+from studio.core.vindex import VectorIndex
+
+
+def unit(n: int, dim: int, seed: int) -> np.ndarray:
+    v = np.random.default_rng(seed).standard_normal((n, dim)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="1000,10000,100000,1000000")
+    ap.add_argument("--dim", type=int, default=0, help="0: the built-in embedder's")
+    ap.add_argument("-k", type=int, default=10)
+    ap.add_argument("--queries", type=int, default=200)
+    a = ap.parse_args()
+    dim = a.dim or BuiltinEmbedder().dim
+    print(f"dim {dim}, k {a.k}, {a.queries} queries; median / p95 ms; recall@{a.k} vs exact")
+    print(f"{'vectors':>9} {'build s':>8} {'hnsw med':>9} {'p95':>7} {'exact med':>10} "
+          f"{'p95':>7} {'recall':>7}")
+    for n in (int(s) for s in a.sizes.split(",")):
+        data = unit(n, dim, 1)
+        # queries near real items (a dropped sample resembles something in the library)
+        q = data[:a.queries] + 0.3 * unit(a.queries, dim, 2)
+        q /= np.linalg.norm(q, axis=1, keepdims=True)
+        with tempfile.TemporaryDirectory() as d:
+            idx = VectorIndex(d, "bench", dim)
+            idx.open(lambda: (np.zeros(0, np.int64), np.zeros((0, dim), np.float32)), set)
+            t = time.perf_counter()
+            for i in range(0, n, 50000):
+                idx.add(np.arange(i, min(i + 50000, n)), data[i:i + 50000])
+            build = time.perf_counter() - t
+            th, te, rec = [], [], []
+            for v in q:
+                t = time.perf_counter()
+                got, _ = idx.query(v, a.k)
+                th.append((time.perf_counter() - t) * 1000)
+                t = time.perf_counter()
+                sims = data @ v
+                top = np.argpartition(-sims, a.k)[: a.k]
+                top = top[np.argsort(-sims[top])]
+                te.append((time.perf_counter() - t) * 1000)
+                rec.append(len(set(got.tolist()) & set(top.tolist())) / a.k)
+        print(f"{n:>9,} {build:>8.1f} {np.median(th):>9.3f} {np.percentile(th, 95):>7.3f} "
+              f"{np.median(te):>10.3f} {np.percentile(te, 95):>7.3f} {np.mean(rec):>7.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

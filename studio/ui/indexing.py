@@ -1,0 +1,102 @@
+"""Indexing in the background: start, progress, cancel, resume, and the model status.
+
+One index run at a time through the worker wrapper. A request while one runs (a new folder
+added) is remembered and run right after. Models are looked at (and loaded when ready) on the
+worker, after the window is on screen, so torch never delays start-up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from studio.core.indexer import Progress
+from studio.core.library import Library
+from studio.ui.worker import Job, Worker, start_worker
+
+
+def _model_states(lib: Library) -> dict[str, str]:
+    try:
+        mm = lib.model_manager()
+        states = {s.name: s.state for s in mm.list() if s.name in ("mert", "clap")}
+    except ImportError as e:
+        return {"mert": f"unavailable ({e.name})", "clap": f"unavailable ({e.name})"}
+    except Exception as e:  # noqa: BLE001 - model status must never stop indexing
+        return {"models": f"status unknown ({e})"}
+    loaded = {e.name for e in lib.loaded_embedders()}
+    return {k: ("loaded" if k in loaded else v) for k, v in states.items()}
+
+
+def index_job(job: Job, lib: Library, roots: list[str] | None, load_models: bool,
+              workers: int | None) -> Any:
+    """Worker body: model status, ready models loaded, then scan + analyse + back-fill."""
+    states = _model_states(lib)
+    job.progress(("models", states), key="models")
+    models = ["default"]
+    if load_models and any(v == "ready" for v in states.values()):
+        problems = lib.try_load_ready_models()
+        states = _model_states(lib)
+        for name, why in problems.items():
+            states[name] = f"failed: {why}"
+        job.progress(("models", states), key="models2")
+        models += [e.name for e in lib.loaded_embedders() if e.name in ("mert", "clap")]
+    if job.should_stop():
+        return None
+    return lib.index(roots=roots, models=tuple(models),
+                     progress=lambda p: job.progress(p, key=p.phase),
+                     should_stop=job.should_stop, workers=workers)
+
+
+class IndexController(QObject):
+    progress = Signal(object)  # core Progress
+    models = Signal(dict)  # name -> state text
+    finished = Signal(object)  # IndexReport or None
+    running_changed = Signal(bool)
+
+    def __init__(self, lib: Library, load_models: bool = True, workers: int | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.lib = lib
+        self.load_models = load_models
+        self.workers = workers
+        self.worker: Worker | None = None
+        self._again: bool = False
+
+    def running(self) -> bool:
+        return self.worker is not None
+
+    def start(self, roots: list[str] | None = None) -> None:
+        """Index `roots` (None: every library folder); queues behind a running pass."""
+        if self.worker is not None:
+            self._again = True
+            return
+        self._again = False
+        self.worker = start_worker(index_job, self.lib, roots, self.load_models, self.workers,
+                                   on_progress=self._on_progress, on_result=self.finished.emit,
+                                   on_error=lambda _e: self.finished.emit(None),
+                                   on_done=self._on_done, title="Indexing")
+        self.running_changed.emit(True)
+        self.progress.emit(Progress("scan", 0, 0, ""))
+
+    def cancel(self) -> None:
+        self._again = False
+        if self.worker is not None:
+            self.worker.quit_job()
+
+    def shutdown(self, timeout_ms: int = 60000) -> None:
+        self._again = False
+        if self.worker is not None:
+            self.worker.stop_and_wait(timeout_ms)
+
+    def _on_progress(self, value: Any) -> None:
+        if isinstance(value, tuple) and value and value[0] == "models":
+            self.models.emit(value[1])
+        else:
+            self.progress.emit(value)
+
+    def _on_done(self) -> None:
+        self.worker = None
+        self.running_changed.emit(False)
+        if self._again:
+            self.start(None)

@@ -1,0 +1,173 @@
+"""The results panel: a sortable table of hits, dragged out as files, and the welcome page.
+
+The model hands out `text/uri-list` (QMimeData.setUrls) for the selected rows, so a DAW or a
+file manager receives ordinary files; drags offer Qt.CopyAction only, never a move.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QMimeData,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import QDrag
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+
+from studio.core.search import Hit
+
+COLUMNS = ("Name", "Category", "Length", "Match", "Folder")
+_Index = QModelIndex | QPersistentModelIndex
+PATH_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def _sort_key(h: Hit, col: int) -> Any:
+    return (h.name.lower(), h.category or "", h.duration or 0.0, h.score, h.folder.lower())[col]
+
+
+class ResultsModel(QAbstractTableModel):
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.hits: list[Hit] = []
+
+    def set_hits(self, hits: list[Hit]) -> None:
+        self.beginResetModel()
+        self.hits = list(hits)
+        self.endResetModel()
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.hits)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self.hits):
+            return None
+        h, col = self.hits[index.row()], index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == 0:
+                return h.name
+            if col == 1:
+                return h.category or "—"
+            if col == 2:
+                return "—" if h.duration is None else f"{h.duration:.2f} s"
+            if col == 3:
+                return f"{h.score:.2f}"
+            return h.folder
+        if role == Qt.ItemDataRole.ToolTipRole:
+            words = (h.analysis or {}).get("words") or {}
+            top = ", ".join(w for w, v in sorted(words.items(), key=lambda kv: -kv[1])[:4]
+                            if v >= 0.5)
+            return h.path + (f"\n{top}" if top else "")
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (2, 3):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == PATH_ROLE:
+            return h.path
+        return None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        base = super().flags(index)
+        return base | Qt.ItemFlag.ItemIsDragEnabled if index.isValid() else base
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self.layoutAboutToBeChanged.emit()
+        self.hits.sort(key=lambda h: _sort_key(h, column),
+                       reverse=order == Qt.SortOrder.DescendingOrder)
+        self.layoutChanged.emit()
+
+    def mimeTypes(self) -> list[str]:
+        return ["text/uri-list"]
+
+    def mimeData(self, indexes: Any) -> QMimeData:
+        rows = sorted({i.row() for i in indexes if i.isValid()})
+        md = QMimeData()
+        md.setUrls([QUrl.fromLocalFile(self.hits[r].path) for r in rows if r < len(self.hits)])
+        return md
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.CopyAction
+
+    def path_at(self, row: int) -> str | None:
+        return self.hits[row].path if 0 <= row < len(self.hits) else None
+
+
+class ResultsView(QTableView):
+    """Compact rows, whole-row selection, drag out as files, keyboard first."""
+
+    context_requested = Signal(object, list)  # global QPoint, paths
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("results")
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.setDefaultDropAction(Qt.DropAction.CopyAction)
+        self.setSortingEnabled(True)
+        self.setShowGrid(False)
+        self.setAlternatingRowColors(True)
+        self.setWordWrap(False)
+        self.setTabKeyNavigation(False)
+        self.verticalHeader().setVisible(False)
+        self.verticalHeader().setDefaultSectionSize(20)
+        self.verticalHeader().setMinimumSectionSize(18)
+        hh = self.horizontalHeader()
+        hh.setHighlightSections(False)
+        hh.setStretchLastSection(True)
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(
+            lambda pos: self.context_requested.emit(self.viewport().mapToGlobal(pos),
+                                                    self.selected_paths()))
+
+    def set_column_widths(self) -> None:
+        for col, w in enumerate((260, 90, 70, 60)):
+            self.setColumnWidth(col, w)
+
+    def selected_paths(self) -> list[str]:
+        rows = sorted({i.row() for i in self.selectionModel().selectedRows()}) \
+            if self.selectionModel() else []
+        model = self.model()
+        return [p for r in rows if (p := model.index(r, 0).data(PATH_ROLE))]
+
+    def drag_mime(self) -> QMimeData:
+        """What a drag of the current selection carries (tests read this)."""
+        return self.model().mimeData(self.selectionModel().selectedRows())
+
+    def startDrag(self, supportedActions: Qt.DropAction) -> None:
+        md = self.drag_mime()
+        if not md.urls():
+            return
+        drag = QDrag(self)
+        drag.setMimeData(md)
+        n = len(md.urls())
+        drag.setPixmap(self._drag_pixmap(n))
+        drag.exec(Qt.DropAction.CopyAction, Qt.DropAction.CopyAction)
+
+    def _drag_pixmap(self, n: int) -> Any:
+        from PySide6.QtGui import QColor, QPainter, QPixmap
+
+        text = f"{n} samples" if n > 1 else os.path.basename(self.selected_paths()[0])
+        fm = self.fontMetrics()
+        pm = QPixmap(fm.horizontalAdvance(text) + 16, fm.height() + 8)
+        pm.fill(QColor("#2b6cb0"))
+        p = QPainter(pm)
+        p.setPen(QColor("white"))
+        p.drawText(8, fm.ascent() + 4, text)
+        p.end()
+        return pm

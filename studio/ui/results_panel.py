@@ -1,0 +1,106 @@
+"""The results area: a header saying what was asked, the results table, or the welcome page.
+
+With no library yet it shows the welcome page, inviting the user to add a folder or to try
+the demo kit.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.ui import style
+from studio.ui.results import ResultsModel, ResultsView
+
+
+class WelcomePage(QWidget):
+    add_requested = Signal()
+    demo_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("welcome")
+        title = QLabel("Find drum samples by how they sound")
+        title.setObjectName("welcomeTitle")
+        text = QLabel("Add the folders where your samples live. Studio indexes them in the "
+                      "background — nothing is uploaded, nothing is changed.\nThen drop a "
+                      "sample anywhere on this window to find the ones that sound like it, or "
+                      "describe a sound in the search field.")
+        text.setObjectName("welcomeText")
+        text.setWordWrap(True)
+        self.add_button = QPushButton(style.icon("add"), "Add folder…")
+        self.add_button.setObjectName("primary")
+        self.add_button.clicked.connect(self.add_requested)
+        self.demo_button = QPushButton(style.icon("play"), "Try the demo kit")
+        self.demo_button.setToolTip("Synthesise 29 drum one-shots into Studio's data folder "
+                                    "and index them")
+        self.demo_button.clicked.connect(self.demo_requested)
+        row = QHBoxLayout()
+        row.addWidget(self.add_button)
+        row.addWidget(self.demo_button)
+        row.addStretch(1)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(32, 32, 32, 32)
+        lay.addStretch(1)
+        lay.addWidget(title)
+        lay.addWidget(text)
+        lay.addSpacing(12)
+        lay.addLayout(row)
+        lay.addStretch(2)
+
+
+class ResultsArea(QStackedWidget):
+    clear_like_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.welcome = WelcomePage()
+        self.model = ResultsModel(self)
+        self.view = ResultsView()
+        self.view.setModel(self.model)
+        self.view.set_column_widths()
+        self.header = QLabel("Drop a sample anywhere, or describe a sound")
+        self.header.setObjectName("resultsHeader")
+        self.header.setTextFormat(Qt.TextFormat.PlainText)
+        self.clear_like = QToolButton()
+        self.clear_like.setIcon(style.icon("cancel"))
+        self.clear_like.setToolTip("Forget the dropped sample (search by words only)")
+        self.clear_like.setVisible(False)
+        self.clear_like.clicked.connect(self.clear_like_requested)
+        self.message = QLabel("")
+        self.message.setObjectName("message")
+        self.message.setWordWrap(True)
+        self.message.setVisible(False)
+        head = QHBoxLayout()
+        head.setContentsMargins(0, 0, 0, 0)
+        head.addWidget(self.header, 1)
+        head.addWidget(self.clear_like)
+        page = QWidget()
+        lay = QVBoxLayout(page)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addLayout(head)
+        lay.addWidget(self.message)
+        lay.addWidget(self.view, 1)
+        self.results_page = page
+        self.addWidget(self.welcome)
+        self.addWidget(page)
+
+    def show_welcome(self, on: bool) -> None:
+        self.setCurrentWidget(self.welcome if on else self.results_page)
+
+    def set_header(self, text: str, like_active: bool = False) -> None:
+        self.header.setText(text)
+        self.clear_like.setVisible(like_active)
+
+    def set_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.setVisible(bool(text))

@@ -1,0 +1,106 @@
+"""The command line as PRODUCT.md specifies it, driven in real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def studio(*args: str, data_dir: Path, env: dict | None = None, timeout: float = 120):
+    e = {**os.environ, "STUDIO_WORKERS": "1", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "studio", *args, "--data-dir", str(data_dir)],
+                          capture_output=True, text=True, timeout=timeout, env=e)
+
+
+@pytest.fixture(scope="module")
+def indexed(drum_kit: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("cli-data")
+    r = studio("index", str(drum_kit), data_dir=d)
+    assert r.returncode == 0, r.stderr
+    assert "30 indexed, 0 unchanged, 0 skipped" in r.stdout
+    return d
+
+
+def test_index_summary_and_resume(indexed, drum_kit):
+    r = studio("index", data_dir=indexed)
+    assert r.returncode == 0 and "0 indexed, 30 unchanged, 0 skipped" in r.stdout
+
+
+def test_search_json_one_object_per_query_in_order(indexed, drum_kit):
+    kick, hat = drum_kit / "Kick 01.wav", drum_kit / "Closed Hat 02.wav"
+    r = studio("search", "--like", str(kick), "--text", "snare", "--like", str(hat), "-k", "3",
+               "--json", data_dir=indexed)
+    assert r.returncode == 0, r.stderr
+    objs = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [o["query"] for o in objs] == [{"like": str(kick)}, {"text": "snare"},
+                                          {"like": str(hat)}]
+    for o in objs:
+        assert len(o["results"]) == 3
+        for res in o["results"]:
+            assert os.path.isabs(res["path"]) and isinstance(res["score"], float)
+    assert all("Kick" in x["path"] for x in objs[0]["results"])
+    assert all("Hat" in x["path"] for x in objs[2]["results"])
+
+
+def test_like_with_words_is_one_query(indexed, drum_kit):
+    kick = drum_kit / "Kick 01.wav"
+    r = studio("search", "--like", str(kick), "--with", "bright", "-k", "2", "--json",
+               data_dir=indexed)
+    assert r.returncode == 0, r.stderr
+    (obj,) = [json.loads(x) for x in r.stdout.splitlines()]
+    assert obj["query"] == {"like": str(kick), "text": "bright"}
+
+
+def test_text_output_and_info(indexed, drum_kit):
+    r = studio("search", "--like", str(drum_kit / "Snare 01.wav"), "-k", "2", data_dir=indexed)
+    assert r.returncode == 0 and r.stdout.count("Snare") >= 2
+    r = studio("info", data_dir=indexed)
+    assert r.returncode == 0
+    assert str(indexed) in r.stdout and "30 indexed" in r.stdout and str(drum_kit) in r.stdout
+
+
+def test_data_dir_from_environment(indexed, drum_kit):
+    e = {**os.environ, "STUDIO_DATA_DIR": str(indexed)}
+    r = subprocess.run([sys.executable, "-m", "studio", "info"], capture_output=True, text=True,
+                       env=e, timeout=60)
+    assert r.returncode == 0 and "30 indexed" in r.stdout
+
+
+@pytest.mark.parametrize("args,code,needle", [
+    (["search"], 2, "--like"),
+    (["search", "--like", "/nonexistent.wav"], 2, "no such file"),
+    (["search", "--text", "kick", "-k", "0"], 2, "-k"),
+    (["index", "/definitely/not/here"], 2, "not a folder"),
+    (["index", "--models", "bogus"], 2, "unknown model"),
+    (["frobnicate"], 2, "invalid choice"),
+])
+def test_usage_errors_exit_2_with_one_line(indexed, args, code, needle):
+    r = studio(*args, data_dir=indexed)
+    assert r.returncode == code, (r.stdout, r.stderr)
+    assert needle in r.stderr and "Traceback" not in r.stderr
+
+
+def test_failures_exit_1_with_one_line_and_traceback_only_with_debug(tmp_path, drum_kit):
+    empty = tmp_path / "empty-data"
+    r = studio("search", "--like", str(drum_kit / "Kick 01.wav"), data_dir=empty)
+    assert r.returncode == 1 and "studio index" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    broken = tmp_path / "broken-data"
+    broken.mkdir()
+    (broken / "catalog.sqlite").write_bytes(b"garbage" * 1000)
+    r = studio("info", data_dir=broken)
+    assert r.returncode == 1 and "delete it to rebuild" in r.stderr and "Traceback" not in r.stderr
+    r = studio("info", "--debug", data_dir=broken)
+    assert r.returncode == 1 and "Traceback" in r.stderr
+
+
+def test_search_a_non_audio_query_file(indexed, tmp_path):
+    bad = tmp_path / "notes.wav"
+    bad.write_text("hello")
+    r = studio("search", "--like", str(bad), data_dir=indexed)
+    assert r.returncode == 1 and "notes.wav" in r.stderr and "Traceback" not in r.stderr

@@ -1,0 +1,186 @@
+"""Drum analysis on real synthesised audio: categories, words, loops, queries, odd input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from studio.core.drums import (
+    CATEGORIES,
+    WORD_DEFINITIONS,
+    analyze,
+    parse_query,
+    score,
+    windows,
+)
+from studio.core.drums.features import SR
+
+T = np.arange(SR) / SR
+
+
+def kick() -> np.ndarray:
+    f = 50 + 100 * np.exp(-T * 30)
+    return (np.sin(2 * np.pi * np.cumsum(f) / SR) * np.exp(-T * 6)).astype(np.float32)
+
+
+def noise_burst(decay: float = 60.0, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal(SR) * np.exp(-T * decay) * 0.5).astype(np.float32)
+
+
+def snare(seed: int = 1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    body = np.sin(2 * np.pi * 190 * T) * np.exp(-T * 30)
+    return ((0.6 * rng.standard_normal(SR) * np.exp(-T * 18) + body) * 0.5).astype(np.float32)
+
+
+def lowpass(y: np.ndarray, hz: float) -> np.ndarray:
+    spec = np.fft.rfft(y)
+    spec[np.fft.rfftfreq(y.size, 1 / SR) > hz] = 0
+    return np.fft.irfft(spec, y.size).astype(np.float32)
+
+
+def test_kick_is_kick_with_low_note() -> None:
+    a = analyze(kick())
+    assert a["category"] == "kick"
+    assert a["note"] is not None and a["note"][-1] in "012"
+    assert 40 < a["pitch_hz"] < 80
+
+
+def test_noise_burst_is_hat_like() -> None:
+    a = analyze(noise_burst())
+    assert a["category"] in {"hihat_closed", "hihat_open", "shaker", "crash", "ride"}
+
+
+def test_bright_dark_order() -> None:
+    y = snare()
+    dull, full = analyze(lowpass(y, 1500)), analyze(y)
+    assert full["words"]["bright"] > dull["words"]["bright"]
+    assert dull["words"]["dark"] > full["words"]["dark"]
+
+
+def test_lofi_copy_scores_higher() -> None:
+    import soxr
+
+    y = snare()
+    low = soxr.resample(y, SR, 8000)
+    low = np.round(low * 127) / 127
+    lofi = soxr.resample(low, 8000, SR).astype(np.float32)
+    assert analyze(lofi)["words"]["lofi"] > analyze(y)["words"]["lofi"] + 0.3
+
+
+def test_clipped_copy_is_more_distorted() -> None:
+    y = kick()
+    clipped = np.clip(y * 6, -1, 1).astype(np.float32)
+    assert analyze(clipped)["words"]["distorted"] > analyze(y)["words"]["distorted"] + 0.3
+
+
+def test_long_short_order() -> None:
+    fast, slow = analyze(noise_burst(80)), analyze(noise_burst(6))
+    assert fast["words"]["short"] > slow["words"]["short"]
+    assert slow["words"]["long"] > fast["words"]["long"]
+
+
+def test_loop_tempo() -> None:
+    rng = np.random.default_rng(3)
+    y = np.zeros(8 * SR, np.float32)
+    t = np.arange(int(0.2 * SR)) / SR
+    hit = (rng.standard_normal(t.size) * np.exp(-t * 40)).astype(np.float32)
+    for i in range(16):
+        at = int(i * 0.5 * SR)
+        y[at : at + t.size] += hit * (1.0 if i % 2 == 0 else 0.6)
+    a = analyze(y, duration=8.0)
+    assert a["kind"] == "loop"
+    assert abs(a["tempo"] - 120.0) <= 2.0
+    assert analyze(kick())["kind"] == "one-shot"
+
+
+def test_windows_cover_long_file() -> None:
+    w = windows(10.0)
+    assert w[0][0] == 0.0 and w[-1][1] == 10.0
+    assert all(b[0] < a[1] for a, b in zip(w, w[1:], strict=False))  # overlapping
+    assert windows(0.8) == [(0.0, 0.8)]
+
+
+@pytest.mark.parametrize(
+    "text,category",
+    [
+        ("hh", "hihat"), ("hat", "hihat"), ("hi-hat", "hihat"), ("hihat", "hihat"),
+        ("open hat", "hihat_open"), ("closed hat", "hihat_closed"), ("oh", "hihat_open"),
+        ("ch", "hihat_closed"), ("bd", "kick"), ("kick", "kick"), ("808", "kick"),
+        ("sd", "snare"), ("snare", "snare"), ("rim", "rim"), ("rimshot", "rim"),
+        ("sidestick", "rim"), ("clap", "clap"), ("tom", "tom"), ("perc", "perc"),
+        ("cym", "cymbal"), ("cymbal", "cymbal"), ("crash", "crash"), ("ride", "ride"),
+        ("shaker", "shaker"), ("tamb", "shaker"), ("tambourine", "shaker"),
+    ],
+)  # fmt: skip
+def test_parse_categories(text: str, category: str) -> None:
+    assert parse_query(text).category == category
+
+
+def test_parse_words() -> None:
+    q = parse_query("dusty lo-fi snare")
+    assert q.category == "snare" and q.words["lofi"] == 1 and q.words["noisy"] == 1
+    for spelling in ("lofi", "lo fi", "lo-fi"):
+        assert parse_query(spelling).words == {"lofi": 1}
+    assert parse_query("808").words == {"long": 1, "tonal": 1}
+    assert parse_query("crunchy").words["distorted"] == 1
+    for w in (
+        "bright",
+        "dark",
+        "punchy",
+        "soft",
+        "short",
+        "tight",
+        "long",
+        "boomy",
+        "roomy",
+        "clean",
+        "distorted",
+    ):
+        assert w in parse_query(w).words
+    assert parse_query("snappy").words["punchy"] == 1
+    assert parse_query("not bright").words == {"dark": 1}
+    assert parse_query("kick wobbly").free_words == ["wobbly"]
+
+
+def test_score_ranks_snare_first() -> None:
+    analyses = [analyze(kick()), analyze(snare()), analyze(noise_burst())]
+    analyses[1]["probs"] = {**analyses[1]["probs"], "snare": 0.9}  # category as the model says
+    s = score(parse_query("snare"), analyses, names=["a/x.wav", "b/y.wav", "c/z.wav"])
+    assert int(np.argmax(s)) == 1
+    assert s.min() >= 0 and s.max() <= 1
+
+
+def test_dusty_lofi_orders_within_category() -> None:
+    y = snare()
+    rng = np.random.default_rng(9)
+    dusty = (lowpass(y, 3500) + 0.01 * rng.standard_normal(SR)).astype(np.float32)
+    a_clean, a_dusty = analyze(y), analyze(dusty)
+    for a in (a_clean, a_dusty):
+        a["probs"] = {c: (0.9 if c == "snare" else 0.01) for c in CATEGORIES}
+    kick_a = analyze(kick())
+    s = score(parse_query("dusty lo-fi snare"), [a_clean, kick_a, a_dusty])
+    assert s[2] > s[0] > s[1]
+
+
+@pytest.mark.parametrize(
+    "y",
+    [np.zeros(SR, np.float32), np.zeros(1, np.float32), np.full(500, np.nan, np.float32),
+     np.array([], np.float32), np.ones(SR, np.float32)],
+)  # fmt: skip
+def test_garbage_input_gives_valid_dict(y: np.ndarray) -> None:
+    a = analyze(y)
+    json.dumps(a)
+    assert a["category"] in CATEGORIES
+    assert set(a["probs"]) == set(CATEGORIES)
+    assert a["kind"] in {"one-shot", "loop"}
+
+
+def test_words_are_documented_and_bounded() -> None:
+    a = analyze(snare())
+    assert set(a["words"]) <= set(WORD_DEFINITIONS)
+    assert all(0.0 <= v <= 1.0 for v in a["words"].values())
+    json.dumps(a)

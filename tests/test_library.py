@@ -1,0 +1,214 @@
+"""Indexing and searching a real (synthesised) drum library through the core API."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from studio.core.library import Library, LibraryError
+from studio.core.search import Filters, Query, QueryError
+from studio.core.synth import voice
+
+
+def _kind(path: str) -> str:
+    return os.path.basename(path).rsplit(" ", 1)[0]
+
+
+@pytest.fixture
+def lib(data_dir: Path):
+    lib = Library(data_dir)
+    yield lib
+    lib.close()
+
+
+def test_index_then_search_like_a_kick_gives_kicks(lib, kit_copy):
+    rep = lib.index([str(kit_copy)], workers=1)
+    assert rep.indexed == 30 and not rep.skipped and not rep.cancelled
+    kick = str(kit_copy / "Kick 01.wav")
+    res = lib.search(Query(like=[kick], k=4))
+    paths = [h.path for h in res.hits]
+    assert kick not in paths, "the query itself is left out"
+    assert [_kind(p) for p in paths] == ["Kick"] * 4
+    assert all(-1.0 <= h.score <= 1.0 for h in res.hits)
+    assert res.hits == sorted(res.hits, key=lambda h: -h.score)
+    assert "default" in res.embedders
+
+
+def test_external_file_is_embedded_on_the_fly(lib, kit_copy, tmp_path):
+    lib.index([str(kit_copy)], workers=1)
+    outside = tmp_path / "outside.flac"
+    sf.write(outside, voice("snare", 42), 44100)
+    res = lib.search(Query(like=[str(outside)], k=3))
+    assert [_kind(h.path) for h in res.hits] == ["Snare"] * 3
+
+
+def test_several_like_files_and_filters(lib, kit_copy):
+    lib.index([str(kit_copy)], workers=1)
+    q = Query(like=[str(kit_copy / "Kick 01.wav"), str(kit_copy / "Kick 02.wav")], k=3)
+    assert [_kind(h.path) for h in lib.search(q).hits] == ["Kick"] * 3
+    short = lib.search(Query(like=[str(kit_copy / "Kick 01.wav")], k=50,
+                             filters=Filters(max_seconds=0.2)))
+    assert short.hits and all(h.duration is not None and h.duration <= 0.2 for h in short.hits)
+
+
+def test_rescan_reads_nothing_unchanged_and_sees_changes(lib, kit_copy):
+    lib.index([str(kit_copy)], workers=1)
+    rep = lib.index(workers=1)
+    assert rep.unchanged == 30 and rep.indexed == 0
+    # change one file, delete one, add one
+    sf.write(kit_copy / "Kick 01.wav", voice("snare", 7), 44100)
+    (kit_copy / "Clap 01.wav").unlink()
+    sf.write(kit_copy / "Tom new.wav", voice("tom", 9), 44100)
+    rep = lib.index(workers=1)
+    assert (rep.indexed, rep.removed, rep.unchanged) == (2, 1, 28)
+    res = lib.search(Query(like=[str(kit_copy / "Clap 02.wav")], k=30))
+    assert str(kit_copy / "Clap 01.wav") not in [h.path for h in res.hits]
+    assert lib.catalog.stats()["files"] == 30
+
+
+def test_moved_and_renamed_files_keep_their_embeddings(lib, kit_copy):
+    lib.index([str(kit_copy)], workers=1)
+    before = lib.catalog.file_by_path(str(kit_copy / "Snare 01.wav"))
+    items_before = lib.catalog.stats()["items"]
+    (kit_copy / "sub").mkdir()
+    shutil.move(kit_copy / "Snare 01.wav", kit_copy / "sub" / "Renamed snare.wav")
+    rep = lib.index(workers=1)
+    assert rep.moved == 1 and rep.indexed == 0
+    after = lib.catalog.file_by_path(str(kit_copy / "sub" / "Renamed snare.wav"))
+    assert after is not None and before is not None and after.content_id == before.content_id
+    assert lib.catalog.stats()["items"] == items_before
+    assert lib.catalog.file_by_path(str(kit_copy / "Snare 01.wav")) is None
+
+
+def test_bad_files_are_recorded_and_skipped(lib, kit_copy):
+    (kit_copy / "empty.wav").write_bytes(b"")
+    (kit_copy / "notes.wav").write_text("not audio")
+    (kit_copy / "half.wav").write_bytes((kit_copy / "Kick 01.wav").read_bytes()[:40])
+    sf.write(kit_copy / "silence.wav", np.zeros(4410, np.float32), 44100)
+    (kit_copy / "readme.txt").write_text("ignored: not an audio extension")
+    rep = lib.index([str(kit_copy)], workers=1)
+    assert rep.indexed == 30
+    reasons = dict(rep.skipped)
+    assert set(map(os.path.basename, reasons)) == {"empty.wav", "notes.wav", "half.wav",
+                                                   "silence.wav"}
+    assert all(reasons.values())
+    assert len(lib.catalog.errors()) == 4
+    again = lib.index(workers=1)  # failures are not retried until the file changes
+    assert again.indexed == 0 and len(again.skipped) == 4
+
+
+def test_symlink_loop_unicode_and_unreadable_folders(lib, kit_copy, monkeypatch):
+    (kit_copy / "loop").symlink_to(kit_copy, target_is_directory=True)
+    uni = kit_copy / "Ünïcødé 鼓"
+    uni.mkdir()
+    sf.write(uni / "キック 🥁.wav", voice("kick", 11), 44100)
+    locked = kit_copy / "locked"
+    locked.mkdir()
+    real_scandir = os.scandir
+
+    def scandir(path):
+        if os.fspath(path) == str(locked):
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    rep = lib.index([str(kit_copy)], workers=1)
+    assert rep.indexed == 31
+    assert [d for d, _ in rep.unreadable_dirs] == [str(locked)]
+    res = lib.search(Query(like=[str(uni / "キック 🥁.wav")], k=2))
+    assert all(_kind(h.path) == "Kick" for h in res.hits)
+
+
+def test_process_pool_gives_the_same_vectors(lib, kit_copy, tmp_path):
+    lib.index([str(kit_copy)], workers=2)
+    other = Library(tmp_path / "other-data")
+    other.index([str(kit_copy)], workers=1)
+    ids_a, va = lib.catalog.vectors(lib.builtin.id)
+    ids_b, vb = other.catalog.vectors(other.builtin.id)
+    by_path = lambda c: {p: cid for p, cid in c.db.execute("SELECT path, content_id FROM files")}  # noqa: E731
+    assert by_path(lib.catalog).keys() == by_path(other.catalog).keys()
+    assert np.allclose(np.sort(va, axis=0), np.sort(vb, axis=0), atol=1e-6)
+    other.close()
+
+
+def test_search_while_indexing(lib, kit_copy, tmp_path):
+    lib.index([str(kit_copy)], workers=1)
+    more = tmp_path / "more"
+    more.mkdir()
+    names = {"kick": "Kick", "snare": "Snare", "hihat_closed": "Closed Hat"}
+    for i in range(60):
+        kind = ("kick", "snare", "hihat_closed")[i % 3]
+        sf.write(more / f"{names[kind]} x{i}.wav", voice(kind, 100 + i), 44100)
+    errors: list[BaseException] = []
+
+    def index():
+        try:
+            lib.index([str(more)], workers=1)
+        except BaseException as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    t = threading.Thread(target=index)
+    t.start()
+    n = 0
+    while t.is_alive() or n < 5:
+        res = lib.search(Query(like=[str(kit_copy / "Kick 01.wav")], k=3))
+        assert res.hits and _kind(res.hits[0].path) == "Kick"
+        n += 1
+    t.join()
+    assert not errors and n >= 5
+    assert lib.catalog.stats()["files"] == 90
+
+
+def test_cancel_stops_between_batches_and_resumes(lib, tmp_path):
+    folder = tmp_path / "big"
+    folder.mkdir()
+    for i in range(100):
+        sf.write(folder / f"s{i:03d}.wav", voice(("kick", "snare")[i % 2], i), 44100)
+    seen = []
+
+    def progress(p):
+        seen.append((p.phase, p.done, p.total))
+
+    rep = lib.index([str(folder)], workers=1, progress=progress,
+                    should_stop=lambda: any(ph == "analyse" and d >= 32 for ph, d, _ in seen))
+    assert rep.cancelled and 32 <= rep.indexed < 100
+    rep2 = lib.index(workers=1)
+    assert rep2.indexed == 100 - rep.indexed and not rep2.cancelled
+    assert lib.catalog.stats()["files"] == 100
+
+
+def test_removing_a_folder_removes_its_sounds(lib, kit_copy):
+    lib.index([str(kit_copy)], workers=1)
+    lib.remove_root(str(kit_copy))
+    assert lib.catalog.stats()["files"] == 0 and len(lib.index_for(lib.builtin)) == 0
+
+
+def test_bad_queries_and_folders(lib, kit_copy, tmp_path):
+    lib.index([str(kit_copy)], workers=1)
+    with pytest.raises(QueryError):
+        lib.search(Query())
+    bad = tmp_path / "bad.wav"
+    bad.write_text("nope")
+    with pytest.raises(QueryError, match="bad.wav"):
+        lib.search(Query(like=[str(bad)]))
+    with pytest.raises(LibraryError, match="not a folder"):
+        lib.add_root(tmp_path / "missing")
+
+
+def test_index_is_rebuilt_from_catalog_when_deleted(data_dir, kit_copy):
+    lib = Library(data_dir)
+    lib.index([str(kit_copy)], workers=1)
+    lib.close()
+    for f in (data_dir / "index").iterdir():
+        f.unlink()
+    lib = Library(data_dir)
+    res = lib.search(Query(like=[str(kit_copy / "Kick 01.wav")], k=3))
+    assert [_kind(h.path) for h in res.hits] == ["Kick"] * 3
+    assert lib.index_for(lib.builtin).rebuilt_reason == "no index on disk"
+    lib.close()
