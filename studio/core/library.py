@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.core.catalog import Catalog
+from studio.core.drums import ScoreTable
 from studio.core.embedders.base import Embedder, EmbedderUnavailable
 from studio.core.embedders.builtin import BuiltinEmbedder
 from studio.core.indexer import Indexer, IndexReport, ProgressFn, StopFn
@@ -35,8 +36,7 @@ class ContentTable:
 
     key: tuple[int, int]
     item_ids: list[int]
-    analyses: list[dict[str, Any]]
-    names: list[str]
+    scores: ScoreTable
 
 
 class Library:
@@ -119,11 +119,15 @@ class Library:
         return problems
 
     def answering_embedders(self) -> list[Embedder]:
-        """Loaded embedders whose vectors cover the whole library (built-in always answers)."""
-        n_items = self.catalog.count_items()
+        """Loaded embedders whose vectors cover the library (built-in always answers).
+
+        Coverage is read off the indexes (kept in step with the catalog), not counted in SQL:
+        this runs on every query.
+        """
+        n_items = len(self.index_for(self.builtin))
         out = []
         for emb in self.loaded_embedders():
-            if emb is self.builtin or (n_items and self.catalog.count_vectors(emb.id) >= n_items):
+            if emb is self.builtin or (n_items and len(self.index_for(emb)) >= n_items):
                 out.append(emb)
         return out
 
@@ -182,10 +186,10 @@ class Library:
             "SELECT MIN(i.id), c.analysis, MIN(f.path) FROM contents c "
             "JOIN items i ON i.content_id=c.id JOIN files f ON f.content_id=c.id "
             "GROUP BY c.id ORDER BY c.id").fetchall()
+        names = [f"{os.path.basename(os.path.dirname(r[2]))}/{os.path.basename(r[2])}"
+                 for r in rows]
         t = ContentTable(key, [int(r[0]) for r in rows],
-                         [json.loads(r[1]) if r[1] else {} for r in rows],
-                         [f"{os.path.basename(os.path.dirname(r[2]))}/{os.path.basename(r[2])}"
-                          for r in rows])
+                         ScoreTable.build([json.loads(r[1]) if r[1] else {} for r in rows], names))
         self._table = t
         return t
 

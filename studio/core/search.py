@@ -164,10 +164,13 @@ class Searcher:
         lib = self.lib
         qv, exclude = self._query_vectors(q.like)
         embs = [e for e in lib.answering_embedders() if e.id in qv]
-        n_cand = max(64, q.k * (20 if q.filters.active() or q.text else 8)) + len(exclude)
+        widen = q.filters.active() or bool(q.text)
+        n_cand = max(32, q.k * (10 if widen else 2)) + len(exclude)
+        found: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         cand: set[int] = set()
         for emb in embs:
-            labels, _ = lib.index_for(emb).query(qv[emb.id], n_cand)
+            labels, sims = lib.index_for(emb).query(qv[emb.id], n_cand)
+            found[emb.id] = (labels, sims)
             cand.update(int(x) for x in labels)
         cand -= exclude
         ids = sorted(cand)
@@ -175,9 +178,14 @@ class Searcher:
             return [], [e.name for e in embs]
         per_emb: dict[str, np.ndarray] = {}
         for emb in embs:
-            vecs = lib.index_for(emb).get(ids)
-            sims = vecs @ qv[emb.id] if len(vecs) else np.zeros(len(ids))
-            per_emb[emb.name] = self._calibrate(emb, sims)
+            if len(embs) == 1:  # the index's own cosines are exact for what it returned
+                labels, sims = found[emb.id]
+                pos = {int(lab): float(v) for lab, v in zip(labels, sims, strict=True)}
+                raw = np.array([pos[i] for i in ids], np.float32)
+            else:  # every candidate scored by every embedder, not only where it was found
+                vecs = lib.index_for(emb).get(ids)
+                raw = vecs @ qv[emb.id]
+            per_emb[emb.name] = self._calibrate(emb, raw)
         fused = np.mean(np.stack(list(per_emb.values())), axis=0)
         rows = lib.catalog.item_rows(ids)
         words = None
@@ -218,7 +226,7 @@ class Searcher:
         if not table.item_ids:
             return [], ["words"]
         pq = drums.parse_query(q.text or "")
-        scores = np.asarray(drums.score(pq, table.analyses, table.names), dtype=np.float32)
+        scores = drums.score_table(pq, table.scores)
         used = ["words"]
         per: dict[str, np.ndarray] = {"words": scores}
         clap = lib.text_embedder()

@@ -24,7 +24,7 @@ import numpy as np
 
 FORMAT_VERSION = 1
 _M = 16
-_EF_CONSTRUCTION = 200
+_EF_CONSTRUCTION = 100
 _MIN_CAPACITY = 1024
 
 
@@ -186,7 +186,9 @@ class VectorIndex:
             for i in present:
                 idx.mark_deleted(int(labels[i]))
                 self._ids.discard(int(labels[i]))
-        idx.add_items(vecs, labels, num_threads=1, replace_deleted=True)
+        # big batches (a rebuild from the catalog) use every core; small ones stay on this one
+        idx.add_items(vecs, labels, num_threads=-1 if len(labels) > 1000 else 1,
+                      replace_deleted=True)
         self._ids.update(int(x) for x in labels.tolist())
         self.dirty = True
 

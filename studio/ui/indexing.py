@@ -62,6 +62,7 @@ class IndexController(QObject):
         self.workers = workers
         self.worker: Worker | None = None
         self._again: bool = False
+        self._closed = False
 
     def running(self) -> bool:
         return self.worker is not None
@@ -75,7 +76,7 @@ class IndexController(QObject):
         self.worker = start_worker(index_job, self.lib, roots, self.load_models, self.workers,
                                    on_progress=self._on_progress, on_result=self.finished.emit,
                                    on_error=lambda _e: self.finished.emit(None),
-                                   on_done=self._on_done, title="Indexing")
+                                   on_done=self._on_done, title="Indexing", parent=self)
         self.running_changed.emit(True)
         self.progress.emit(Progress("scan", 0, 0, ""))
 
@@ -86,6 +87,7 @@ class IndexController(QObject):
 
     def shutdown(self, timeout_ms: int = 60000) -> None:
         self._again = False
+        self._closed = True
         if self.worker is not None:
             self.worker.stop_and_wait(timeout_ms)
 

@@ -14,6 +14,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QThread, Signal
 
 PROGRESS_INTERVAL_S = 0.05
@@ -111,8 +112,15 @@ def start_worker(fn: Callable[..., Any], *args: Any, on_result: Callable[[Any], 
                  on_error: Callable[[BaseException], None] | None = None,
                  on_done: Callable[[], None] | None = None, title: str = "Background task",
                  notify: bool = True, parent: QObject | None = None, **kwargs: Any) -> Worker:
-    """Create, connect and start a Worker; the callbacks run on the GUI thread."""
+    """Create, connect and start a Worker; the callbacks run on the GUI thread.
+
+    With `parent`, callbacks are dropped once the parent is deleted or marked `_closed`
+    (results still queued when a window closes must not reach its deleted widgets).
+    """
     w = Worker(fn, *args, title=title, notify=notify, **kwargs)
+    if parent is not None:
+        on_result, on_progress, on_error, on_done = (
+            _guard(parent, f) for f in (on_result, on_progress, on_error, on_done))
     if on_result is not None:
         w.returned.connect(on_result)
     if on_progress is not None:
@@ -123,6 +131,18 @@ def start_worker(fn: Callable[..., Any], *args: Any, on_result: Callable[[Any], 
         w.done.connect(on_done)
     w.start()
     return w
+
+
+def _guard(parent: QObject, fn: Callable[..., Any] | None) -> Callable[..., Any] | None:
+    if fn is None:
+        return None
+
+    def call(*a: Any) -> Any:
+        if shiboken6.isValid(parent) and not getattr(parent, "_closed", False):
+            return fn(*a)
+        return None
+
+    return call
 
 
 def live_workers() -> list[Worker]:
@@ -152,10 +172,13 @@ class LatestRunner(QObject):
         super().__init__(parent)
         self.title = title
         self._gen = 0
+        self._closed = False
         self._running: Worker | None = None
         self._pending: tuple[int, object, Callable[..., Any], tuple[Any, ...]] | None = None
 
     def submit(self, tag: object, fn: Callable[..., Any], *args: Any) -> None:
+        if self._closed:
+            return
         self._gen += 1
         self._pending = (self._gen, tag, fn, args)
         if self._running is not None:
@@ -174,6 +197,7 @@ class LatestRunner(QObject):
 
     def shutdown(self) -> None:
         self.cancel()
+        self._closed = True
         if self._running is not None:
             self._running.wait(10000)
 
@@ -192,7 +216,8 @@ class LatestRunner(QObject):
                 self.failed.emit(tag, exc)
 
         self._running = start_worker(fn, *args, on_result=deliver, on_error=fail,
-                                     on_done=self._on_done, title=self.title, notify=False)
+                                     on_done=self._on_done, title=self.title, notify=False,
+                                     parent=self)
 
     def _on_done(self) -> None:
         self._running = None

@@ -21,7 +21,14 @@ from studio.core.drums.descriptors import (
     words,
 )
 from studio.core.drums.features import clean, feature_vector, measure
-from studio.core.drums.query import CATEGORY_GROUPS, Query, parse_query, score
+from studio.core.drums.query import (
+    CATEGORY_GROUPS,
+    Query,
+    ScoreTable,
+    parse_query,
+    score,
+    score_table,
+)
 
 ANALYSIS_VERSION = 1
 ANALYSIS_SR = 22050
@@ -37,7 +44,8 @@ LOOP_MIN_ONSETS = 4
 
 __all__ = [
     "ANALYSIS_SECONDS", "ANALYSIS_SR", "ANALYSIS_VERSION", "CATEGORIES", "CATEGORY_GROUPS",
-    "Query", "WORD_DEFINITIONS", "analyze", "parse_query", "score", "windows",
+    "Query", "ScoreTable", "WORD_DEFINITIONS", "analyze", "parse_query", "score", "score_table",
+    "windows",
 ]  # fmt: skip
 
 _RAW_KEYS = (

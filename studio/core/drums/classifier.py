@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -35,8 +36,9 @@ class Model:
         return p if np.ndim(x) == 2 else p[0]
 
     def save(self, path: Path) -> None:
-        arrays = {f"w{i}": w for i, w in enumerate(self.weights)}
-        np.savez(path, classes=np.array(self.classes), mean=self.mean, scale=self.scale, **arrays)
+        arrays: dict[str, Any] = {f"w{i}": w for i, w in enumerate(self.weights)}
+        arrays.update(classes=np.array(self.classes), mean=self.mean, scale=self.scale)
+        np.savez(path, **arrays)
 
 
 def load(path: Path = MODEL_PATH) -> Model:

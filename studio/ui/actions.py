@@ -1,0 +1,169 @@
+"""Every command of the window as a QAction with its shortcut, in the menus and context menus.
+
+Shortcuts: Ctrl+O add folder · Ctrl+F / Ctrl+L search field · F or Ctrl+Shift+F find similar ·
+Space play/stop · Esc stop · ↑/↓ move and play · Ctrl+1 library · Ctrl+2 results ·
+Ctrl+Shift+P auto-play · Ctrl+C copy paths · Ctrl+R rescan · Ctrl+. stop indexing · Ctrl+Q quit.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QPoint, Qt, QUrl
+from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QMenu
+
+from studio.ui import settings as S
+from studio.ui import style
+from studio.ui.player import output_devices
+
+if TYPE_CHECKING:
+    from studio.ui.main_window import MainWindow
+
+
+class Actions:
+    def __init__(self, w: MainWindow) -> None:
+        self.w = w
+        act = self._action
+        self.add_folder = act("&Add folder…", "Ctrl+O", w.add_folder_dialog, "add")
+        self.demo = act("Try the &demo kit", None, w.try_demo_kit)
+        self.quit = act("&Quit", "Ctrl+Q", w.close)
+        self.focus_search = act("&Search", ["Ctrl+F", "Ctrl+L"], self._focus_search, "search")
+        self.find_similar = act("&Find similar", ["F", "Ctrl+Shift+F"], self._find_similar,
+                                "similar")
+        self.clear_like = act("Search by &words only", None, w.clear_like)
+        self.copy = act("&Copy paths", QKeySequence.StandardKey.Copy, self._copy)
+        self.reveal = act("Show in &folder", None, self._reveal)
+        self.focus_library = act("&Library", "Ctrl+1", lambda: w.library.view.setFocus())
+        self.focus_results = act("&Results", "Ctrl+2", w.focus_results)
+        self.play = act("&Play / stop", "Space", w.audition.toggle, "play")
+        self.stop = act("S&top", "Esc", w.audition.stop, "stop")
+        self.auto_play = act("&Auto-play on select", "Ctrl+Shift+P", self._auto_play)
+        self.auto_play.setCheckable(True)
+        self.auto_play.setChecked(w.audition.auto_play)
+        self.rescan = act("&Rescan library", "Ctrl+R", lambda: w.indexer.start(None))
+        self.cancel = act("S&top indexing", "Ctrl+.", w.indexer.cancel, "cancel")
+        self.skipped = act("S&kipped files…", None, w.show_skipped)
+        self.backfill = act("Embed with &MERT/CLAP when downloaded", None, self._backfill)
+        self.backfill.setCheckable(True)
+        self.backfill.setChecked(w.settings.get(S.BACKFILL_MODELS))
+        w.indexer.running_changed.connect(self.cancel.setEnabled)
+        self.cancel.setEnabled(False)
+
+        mb = w.menuBar()
+        self._menu(mb.addMenu("&File"), self.add_folder, self.demo, None, self.quit)
+        self._menu(mb.addMenu("&Search"), self.focus_search, self.find_similar, self.clear_like,
+                   None, self.copy, self.reveal, None, self.focus_library, self.focus_results)
+        self.audition_menu = self._menu(mb.addMenu("&Audition"), self.play, self.stop,
+                                        self.auto_play)
+        self.device_menu = self.audition_menu.addMenu("Output &device")
+        self.device_menu.aboutToShow.connect(self._fill_devices)
+        self.library_menu = self._menu(mb.addMenu("&Library"), self.rescan, self.cancel,
+                                       self.skipped, None, self.backfill)
+        gear = QMenu(w)
+        self._menu(gear, self.auto_play, None, self.rescan, self.skipped, self.backfill)
+        gear.addMenu(self.device_menu)
+        w.search_bar.settings_button.setMenu(gear)
+
+    def _action(self, text: str, keys: Any, slot: Any, icon: str | None = None) -> QAction:
+        a = QAction(text, self.w)
+        if icon:
+            a.setIcon(style.icon(icon))
+        if keys is not None:
+            seqs = [QKeySequence(k) for k in keys] if isinstance(keys, list) else \
+                QKeySequence.keyBindings(keys) if isinstance(keys, QKeySequence.StandardKey) \
+                else [QKeySequence(keys)]
+            a.setShortcuts(seqs)
+            a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        a.triggered.connect(lambda _checked=False: slot())
+        self.w.addAction(a)
+        return a
+
+    @staticmethod
+    def _menu(menu: QMenu, *items: QAction | None) -> QMenu:
+        for it in items:
+            if it is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(it)
+        return menu
+
+    # ---- what the actions do ---------------------------------------------------------------
+    def selected_paths(self) -> list[str]:
+        """The samples selected in whichever list has (or last had) the focus."""
+        w = self.w
+        if w.library.view.hasFocus():
+            return w.library.selected_paths()
+        paths = w.results.view.selected_paths()
+        return paths or w.library.selected_paths()
+
+    def _focus_search(self) -> None:
+        self.w.search_bar.edit.setFocus()
+        self.w.search_bar.edit.selectAll()
+
+    def _find_similar(self, paths: list[str] | None = None) -> None:
+        paths = paths if paths is not None else self.selected_paths()
+        if paths:
+            self.w.find_similar(paths)
+
+    def _copy(self) -> None:
+        paths = self.selected_paths()
+        if paths:
+            QGuiApplication.clipboard().setText("\n".join(paths))
+
+    def _reveal(self, paths: list[str] | None = None) -> None:
+        paths = paths if paths is not None else self.selected_paths()
+        if not paths:
+            return
+        folder = paths[0] if os.path.isdir(paths[0]) else os.path.dirname(paths[0])
+        if sys.platform == "darwin":
+            subprocess.Popen(["open", "-R", paths[0]])
+        else:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(folder))
+
+    def _auto_play(self) -> None:
+        self.w.audition.auto_play = self.auto_play.isChecked()
+        self.w.settings.set(S.AUTO_PLAY, self.w.audition.auto_play)
+
+    def _backfill(self) -> None:
+        self.w.settings.set(S.BACKFILL_MODELS, self.backfill.isChecked())
+        self.w.indexer.load_models = self.backfill.isChecked()
+
+    def _fill_devices(self) -> None:
+        menu, current = self.device_menu, self.w.settings.get(S.OUTPUT_DEVICE)
+        menu.clear()
+        group = QActionGroup(menu)
+        for name in ["", *output_devices()]:
+            a = menu.addAction(name or "System default")
+            a.setCheckable(True)
+            a.setChecked(name == current)
+            group.addAction(a)
+            a.triggered.connect(lambda _c=False, n=name: self._set_device(n))
+
+    def _set_device(self, name: str) -> None:
+        self.w.settings.set(S.OUTPUT_DEVICE, name)
+        self.w.player.open(name)
+
+    def show_context_menu(self, pos: QPoint, paths: list[str]) -> None:
+        if not paths:
+            return
+        m = QMenu(self.w)
+        audio = [p for p in paths if not os.path.isdir(p)]
+        if audio:
+            m.addAction(self.find_similar.icon(), "Find similar",
+                        lambda: self._find_similar(audio))
+            m.addAction(self.play)
+        m.addAction("Show in folder", lambda: self._reveal(paths))
+        m.addAction("Copy paths", lambda: QGuiApplication.clipboard().setText("\n".join(paths)))
+        root = self.w.library.selected_root()
+        if root and root in paths:
+            m.addSeparator()
+            m.addAction("Remove folder from library", lambda: self.w.remove_folder(root))
+        m.exec(pos)
+
+
+def build_actions(w: MainWindow) -> Actions:
+    return Actions(w)

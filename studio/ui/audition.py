@@ -1,0 +1,94 @@
+"""What happens when a sample is selected: its picture is drawn and (with auto-play) it plays.
+
+Two newest-request-wins runners: one decodes for the player (fast, so the sound starts at
+once), one computes the waveform and spectrogram. Arrow keys through a list therefore never
+queue up work: only the last selection is rendered and heard.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from studio.core.audio import DecodeError
+from studio.ui.player import Player
+from studio.ui.preview import PreviewPanel
+from studio.ui.preview_data import PreviewData, load_for_playback, load_preview
+from studio.ui.worker import Job, LatestRunner
+
+
+def _audio_job(job: Job, path: str, sr: int) -> Any:
+    return load_for_playback(path, sr)
+
+
+def _picture_job(job: Job, path: str) -> PreviewData:
+    return load_preview(path, job.should_stop)
+
+
+class Audition(QObject):
+    message = Signal(str)
+
+    def __init__(self, player: Player, preview: PreviewPanel, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.player = player
+        self.preview = preview
+        self.auto_play = True
+        self.current: str | None = None
+        self.info: dict[str, str] = {}  # path -> extra text for the preview title
+        self._audio = LatestRunner("Loading audio", self)
+        self._picture = LatestRunner("Drawing waveform", self)
+        self._audio.result.connect(self._audio_ready)
+        self._audio.failed.connect(self._audio_failed)
+        self._picture.result.connect(self._picture_ready)
+        player.position.connect(preview.set_playhead)
+        player.stopped.connect(lambda: preview.set_playhead(None))
+
+    def select(self, path: str, info: str = "", play: bool | None = None) -> None:
+        """`path` became the current sample: draw it and, if auto-play is on, play it."""
+        self.current = path
+        self.info[path] = info
+        self._picture.submit(path, _picture_job, path)
+        if (self.auto_play if play is None else play):
+            self.play(path)
+        elif self.player.is_playing():
+            self.player.stop()
+
+    def play(self, path: str | None = None) -> None:
+        path = path or self.current
+        sr = self.player.samplerate
+        if path is None or sr is None:
+            return
+        self._audio.submit(path, _audio_job, path, sr)
+
+    def toggle(self) -> None:
+        """Space: stop what plays, else play the current sample from the start."""
+        if self.player.is_playing():
+            self.player.stop()
+        elif self.current is not None:
+            if self.player.path == self.current and self.player.replay():
+                return
+            self.play(self.current)
+
+    def stop(self) -> None:
+        self._audio.cancel()
+        self.player.stop()
+
+    def shutdown(self) -> None:
+        self._audio.shutdown()
+        self._picture.shutdown()
+
+    def busy(self) -> bool:
+        return self._audio.busy() or self._picture.busy()
+
+    def _audio_ready(self, path: object, samples: Any) -> None:
+        if path == self.current:
+            self.player.play(samples, str(path))
+
+    def _audio_failed(self, path: object, exc: object) -> None:
+        why = exc.reason if isinstance(exc, DecodeError) else str(exc)
+        self.message.emit(f"Cannot play {str(path).rsplit('/', 1)[-1]}: {why}")
+
+    def _picture_ready(self, path: object, data: Any) -> None:
+        if path == self.current:
+            self.preview.show_data(data, self.info.get(str(path), ""))

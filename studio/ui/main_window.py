@@ -1,0 +1,326 @@
+"""The main window: lays the panels out and connects them. The work happens elsewhere.
+
+Search bar on top; library tree | (results over waveform + spectrogram); status bar below.
+Dropping audio files anywhere on the window searches for similar samples.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QSplitter, QWidget
+
+from studio.core.audio import is_audio_path
+from studio.core.library import Library, LibraryError
+from studio.core.search import Query
+from studio.ui import settings as S
+from studio.ui.actions import build_actions
+from studio.ui.audition import Audition
+from studio.ui.dialogs import SkippedDialog, error_box
+from studio.ui.indexing import IndexController
+from studio.ui.library_tree import LibraryPanel
+from studio.ui.player import Output, Player
+from studio.ui.preview import PreviewPanel
+from studio.ui.results import PATH_ROLE
+from studio.ui.results_panel import ResultsArea
+from studio.ui.search_bar import SearchBar
+from studio.ui.searching import SearchController
+from studio.ui.status import StatusPanel
+from studio.ui.worker import notifier, start_worker
+
+NOT_AUDIO = ("{name} is not an audio file Studio can read. Drop WAV, AIFF, FLAC, MP3 or "
+             "OGG files to find similar samples, or a folder to add it to the library.")
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, lib: Library, settings: S.Settings,
+                 output_factory: Callable[[str], Output] | None = None,
+                 index_workers: int | None = None, load_models: bool = True,
+                 index_on_start: bool = True) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("Studio")
+        self.lib, self.settings = lib, settings
+        self.like: list[str] = []
+        self._index_on_start = index_on_start
+        self._shown_once = False
+        self._closed = False
+        self._demo: Any = None
+        self._last_error: tuple[str, str, str] | None = None
+        self.setAcceptDrops(True)
+
+        self.search_bar = SearchBar()
+        self.library = LibraryPanel()
+        self.results = ResultsArea()
+        self.preview = PreviewPanel()
+        self.status = StatusPanel()
+        self.player = Player(output_factory, self)
+        self.audition = Audition(self.player, self.preview, self)
+        self.audition.auto_play = settings.get(S.AUTO_PLAY)
+        self.searcher = SearchController(lib, self)
+        self.indexer = IndexController(lib, load_models and settings.get(S.BACKFILL_MODELS),
+                                       index_workers, self)
+
+        self.right = QSplitter(Qt.Orientation.Vertical)
+        self.right.addWidget(self.results)
+        self.right.addWidget(self.preview)
+        self.right.setStretchFactor(0, 3)
+        self.right.setStretchFactor(1, 2)
+        self.split = QSplitter(Qt.Orientation.Horizontal)
+        self.split.addWidget(self.library)
+        self.split.addWidget(self.right)
+        self.split.setStretchFactor(1, 1)
+        self.split.setSizes([240, 760])
+        self.right.setSizes([420, 260])
+        central = QWidget()
+        from PySide6.QtWidgets import QVBoxLayout
+
+        lay = QVBoxLayout(central)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addWidget(self.search_bar)
+        lay.addWidget(self.split, 1)
+        self.setCentralWidget(central)
+        self.setStatusBar(self.status)
+        self.search_bar.edit.setAcceptDrops(False)  # a dropped file searches, not types its URL
+        self.actions = build_actions(self)
+        self._connect()
+        self._restore()
+        self.refresh_library()
+
+    # ---- wiring ------------------------------------------------------------------------------
+    def _connect(self) -> None:
+        sb, res, lib = self.search_bar, self.results, self.library
+        sb.changed.connect(self.run_query)
+        sb.down_pressed.connect(self.focus_results)
+        res.clear_like_requested.connect(self.clear_like)
+        res.welcome.add_requested.connect(self.add_folder_dialog)
+        res.welcome.demo_requested.connect(self.try_demo_kit)
+        res.view.selectionModel().currentRowChanged.connect(self._result_current)
+        res.view.context_requested.connect(self.actions.show_context_menu)
+        res.view.doubleClicked.connect(lambda _i: self.audition.play())
+        lib.add_requested.connect(self.add_folder_dialog)
+        lib.remove_requested.connect(self.remove_folder)
+        lib.file_selected.connect(lambda p: self.audition.select(p))
+        lib.context_requested.connect(self.actions.show_context_menu)
+        self.searcher.results.connect(self._show_results)
+        self.searcher.failed.connect(self._search_failed)
+        self.audition.message.connect(self.status.say)
+        self.player.availability.connect(self.status.set_playback)
+        self.indexer.progress.connect(self.status.set_indexing)
+        self.indexer.models.connect(self.status.set_models)
+        self.indexer.finished.connect(self._index_finished)
+        self.status.cancel_requested.connect(self.indexer.cancel)
+        self.status.skipped_clicked.connect(self.show_skipped)
+        self.status.error_clicked.connect(self.show_last_error)
+        notifier.error.connect(self._on_error)
+
+    def _restore(self) -> None:
+        st = self.settings
+        if not st.get(S.GEOMETRY).isEmpty():
+            self.restoreGeometry(st.get(S.GEOMETRY))
+        else:
+            self.resize(1180, 740)
+        if not st.get(S.STATE).isEmpty():
+            self.restoreState(st.get(S.STATE))
+        for split, key in ((self.split, S.SPLIT_MAIN), (self.right, S.SPLIT_RIGHT)):
+            sizes = st.get(key)
+            if len(sizes) == split.count() and all(s >= 0 for s in sizes):
+                split.setSizes(sizes)
+
+    def save_settings(self) -> None:
+        st = self.settings
+        st.set(S.GEOMETRY, self.saveGeometry())
+        st.set(S.STATE, self.saveState())
+        st.set(S.SPLIT_MAIN, self.split.sizes())
+        st.set(S.SPLIT_RIGHT, self.right.sizes())
+        st.set(S.AUTO_PLAY, self.audition.auto_play)
+        st.sync()
+
+    def showEvent(self, ev: QShowEvent) -> None:
+        super().showEvent(ev)
+        if not self._shown_once:
+            self._shown_once = True
+            QTimer.singleShot(40, self._after_show)  # after the first frame
+
+    def _after_show(self) -> None:
+        """Everything that may take time waits until the window is on screen."""
+        self.player.open(self.settings.get(S.OUTPUT_DEVICE))
+        self.preview.ensure_plots()
+        self.results.view.setFocus()
+        if self._index_on_start and self.lib.roots():
+            self.indexer.start(None)  # picks up what changed since last time; resumes
+        else:
+            self._index_finished(None)
+
+    def closeEvent(self, ev: QCloseEvent) -> None:
+        self.save_settings()
+        if self.indexer.running():
+            self.status.say("Stopping indexing — nothing is lost, it resumes next time…")
+        self._closed = True  # results still queued are dropped (see worker.start_worker)
+        self.indexer.shutdown()
+        self.searcher.shutdown()
+        self.audition.shutdown()
+        if self._demo is not None:
+            self._demo.stop_and_wait()
+        self.player.close()
+        super().closeEvent(ev)
+
+    # ---- library -----------------------------------------------------------------------------
+    def refresh_library(self) -> None:
+        roots = self.lib.roots()
+        self.library.set_roots(roots)
+        self.results.show_welcome(not roots)
+        self.status.set_skipped(len(self.lib.catalog.errors()))
+
+    def add_folder_dialog(self) -> None:
+        start = self.settings.get(S.LAST_FOLDER) or os.path.expanduser("~")
+        path = QFileDialog.getExistingDirectory(self, "Add a folder of samples", start)
+        if path:
+            self.add_folder(path)
+
+    def add_folder(self, path: str) -> None:
+        try:
+            root = self.lib.add_root(path)
+        except LibraryError as e:
+            self.status.show_error(f"Cannot add that folder: {e}")
+            return
+        self.settings.set(S.LAST_FOLDER, os.path.dirname(root))
+        self.refresh_library()
+        self.indexer.start([root])
+
+    def remove_folder(self, root: str) -> None:
+        if self.indexer.running():
+            self.status.say("Wait for indexing to stop (or cancel it) before removing a folder.")
+            return
+        self.lib.remove_root(root)
+        self.refresh_library()
+        self.status.say(f"Removed {root} from the library (the files are untouched).")
+
+    def try_demo_kit(self) -> None:
+        from studio.ui.demo_kit import make_demo_kit
+
+        self.results.welcome.demo_button.setEnabled(False)
+        self.status.say("Making the demo kit…")
+        self._demo = start_worker(lambda _job: make_demo_kit(self.lib.data_dir),
+                     on_result=lambda root: self.add_folder(str(root)),
+                     on_done=self._demo_done,
+                     title="Demo kit", parent=self)
+
+    def _demo_done(self) -> None:
+        self._demo = None
+        self.results.welcome.demo_button.setEnabled(True)
+
+    def _index_finished(self, rep: Any) -> None:
+        self.status.set_indexing(None)
+        self.refresh_library_counts(rep)
+        if rep is not None and not self.results.model.hits and (self.like or
+                                                                self.search_bar.text()):
+            self.run_query()
+
+    def refresh_library_counts(self, rep: Any) -> None:
+        info = self.lib.catalog.stats()
+        n = info.get("files_ok", 0)
+        self.status.set_skipped(len(self.lib.catalog.errors()))
+        if rep is not None and rep.cancelled:
+            self.status.say(f"Indexing stopped — {n:,} samples ready; the rest resumes next time.")
+        else:
+            self.status.say(f"{n:,} samples in the library" if n else "")
+
+    def show_skipped(self) -> None:
+        SkippedDialog(self.lib.catalog.errors(), self).exec()
+
+    # ---- search ------------------------------------------------------------------------------
+    def query(self) -> Query | None:
+        text = self.search_bar.text() or None
+        if not self.like and not text:
+            return None
+        return Query(like=list(self.like), text=text, k=self.settings.get(S.RESULT_COUNT),
+                     filters=self.search_bar.filters())
+
+    def run_query(self) -> None:
+        q = self.query()
+        if q is None:
+            self.searcher.cancel()
+            self.results.model.set_hits([])
+            self.results.set_header("Drop a sample anywhere, or describe a sound")
+            return
+        self.results.show_welcome(False)
+        self.searcher.search(q)
+
+    def find_similar(self, paths: list[str]) -> None:
+        audio = [os.path.abspath(p) for p in paths if is_audio_path(p) and os.path.isfile(p)]
+        if not audio:
+            names = ", ".join(os.path.basename(p) for p in paths[:3]) or "That"
+            self.results.set_message(NOT_AUDIO.format(name=names))
+            self.status.say(f"Not an audio file: {names}")
+            return
+        self.results.set_message("")
+        self.like = audio
+        self.run_query()
+
+    def clear_like(self) -> None:
+        self.like = []
+        self.run_query()
+
+    def _show_results(self, res: Any, header: str) -> None:
+        self.results.show_welcome(False)
+        self.results.set_message("")
+        self.results.model.set_hits(res.hits)
+        self.results.set_header(header, like_active=bool(self.like))
+        self.status.say(f"{len(res.hits):,} results in {res.ms:.0f} ms "
+                        f"({', '.join(res.embedders)})")
+
+    def _search_failed(self, why: str) -> None:
+        self.results.set_message(why)
+        self.status.say(why)
+
+    def focus_results(self) -> None:
+        v = self.results.view
+        v.setFocus()
+        if not v.currentIndex().isValid() and self.results.model.rowCount():
+            v.setCurrentIndex(self.results.model.index(0, 0))
+
+    def _result_current(self, cur: QModelIndex, _prev: QModelIndex) -> None:
+        path = cur.data(PATH_ROLE) if cur.isValid() else None
+        if path:
+            hit = self.results.model.hits[cur.row()]
+            words = (hit.analysis or {}).get("words") or {}
+            top = [w for w, v in sorted(words.items(), key=lambda kv: -kv[1])[:3] if v >= 0.5]
+            info = " · ".join(x for x in (hit.category or "", ", ".join(top)) if x)
+            self.audition.select(path, info)
+
+    # ---- drops -------------------------------------------------------------------------------
+    def dragEnterEvent(self, ev: QDragEnterEvent) -> None:
+        if ev.mimeData().hasUrls():
+            ev.setDropAction(Qt.DropAction.CopyAction)
+            ev.accept()
+        else:
+            ev.ignore()
+
+    def dropEvent(self, ev: QDropEvent) -> None:
+        paths = [u.toLocalFile() for u in ev.mimeData().urls() if u.isLocalFile()]
+        ev.setDropAction(Qt.DropAction.CopyAction)
+        ev.accept()
+        self.handle_drop(paths)
+
+    def handle_drop(self, paths: list[str]) -> None:
+        folders = [p for p in paths if os.path.isdir(p)]
+        files = [p for p in paths if not os.path.isdir(p)]
+        for f in folders:
+            self.add_folder(f)
+        if files or not folders:
+            self.find_similar(files)
+
+    # ---- errors ------------------------------------------------------------------------------
+    def _on_error(self, title: str, message: str, details: str) -> None:
+        self._last_error = (title, message, details)
+        self.status.show_error(f"{title} failed: {message} (click ⚠ for details)")
+
+    def show_last_error(self) -> None:
+        if self._last_error:
+            error_box(self, *self._last_error).exec()

@@ -1,0 +1,67 @@
+"""Queries off the GUI thread, newest request wins, and the header that says what was asked."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from studio.core.library import Library
+from studio.core.search import Query, QueryError, SearchResult
+from studio.ui.worker import Job, LatestRunner
+
+
+def _search_job(job: Job, lib: Library, q: Query) -> SearchResult:
+    return lib.search(q)
+
+
+def describe(q: Query, n: int) -> str:
+    """'Like "Kick_03.wav" — 2,140 results', '"dusty snare" — 12 results', …"""
+    if q.like:
+        names = [os.path.basename(p) for p in q.like]
+        head = f'Like "{names[0]}"' + (f" + {len(names) - 1} more" if len(names) > 1 else "")
+        if q.text:
+            head += f', but "{q.text}"'
+    elif q.text:
+        head = f'"{q.text}"'
+    else:
+        head = "Results"
+    if q.filters.category:
+        head += f" · {q.filters.category}"
+    return f"{head} — {n:,} {'result' if n == 1 else 'results'}"
+
+
+class SearchController(QObject):
+    results = Signal(object, str)  # SearchResult, header text
+    failed = Signal(str)
+
+    def __init__(self, lib: Library, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.lib = lib
+        self.runner = LatestRunner("Search", self)
+        self.runner.result.connect(self._done)
+        self.runner.failed.connect(self._failed)
+        self.last: SearchResult | None = None
+
+    def search(self, q: Query) -> None:
+        self.runner.submit(q, _search_job, self.lib, q)
+
+    def cancel(self) -> None:
+        self.runner.cancel()
+
+    def busy(self) -> bool:
+        return self.runner.busy()
+
+    def shutdown(self) -> None:
+        self.runner.shutdown()
+
+    def _done(self, q: Any, res: Any) -> None:
+        self.last = res
+        self.results.emit(res, describe(q, len(res.hits)))
+
+    def _failed(self, _q: Any, exc: object) -> None:
+        if isinstance(exc, QueryError):
+            self.failed.emit(str(exc))
+        else:
+            self.failed.emit(f"Search failed: {exc}")

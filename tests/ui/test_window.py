@@ -1,0 +1,208 @@
+"""The main window end to end: drop, type, audition, drag out, first run, settings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from studio.ui import settings as S
+from studio.ui.results import PATH_ROLE
+
+
+def _drop(w: Any, paths: list[str]) -> None:
+    md = QMimeData()
+    md.setUrls([QUrl.fromLocalFile(p) for p in paths])
+    ev = QDropEvent(QPointF(200, 200), Qt.DropAction.CopyAction, md,
+                    Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    w.dropEvent(ev)
+
+
+def _kit_file(lib: Any, name: str) -> str:
+    root = Path(lib.roots()[0])
+    return str(next(root.rglob(name)))
+
+
+def _rows(w: Any) -> int:
+    return w.results.model.rowCount()
+
+
+def test_drop_gives_similar_results(make_window: Any, library: Any, qtbot: Any) -> None:
+    w = make_window(library)
+    kick = _kit_file(library, "Demo Kick 01.wav")
+    _drop(w, [kick])
+    qtbot.waitUntil(lambda: _rows(w) > 0, timeout=5000)
+    assert w.results.header.text().startswith('Like "Demo Kick 01.wav" — ')
+    paths = [h.path for h in w.results.model.hits]
+    assert kick not in paths  # the query itself is left out
+    assert all(os.path.isabs(p) for p in paths)
+
+
+def test_drop_with_words_searches_like_this_but(make_window: Any, library: Any,
+                                                qtbot: Any) -> None:
+    w = make_window(library)
+    w.search_bar.edit.setText("bright")
+    _drop(w, [_kit_file(library, "Demo Snare 02.wav")])
+    qtbot.waitUntil(lambda: 'but "bright"' in w.results.header.text(), timeout=5000)
+    assert _rows(w) > 0
+
+
+def test_non_audio_drop_gives_a_message(make_window: Any, library: Any, tmp_path: Path) -> None:
+    w = make_window(library)
+    note = tmp_path / "notes.txt"
+    note.write_text("not a sound")
+    _drop(w, [str(note)])
+    assert w.results.message.isVisibleTo(w)
+    assert "notes.txt is not an audio file" in w.results.message.text()
+    assert _rows(w) == 0
+
+
+def test_typing_runs_a_text_search(make_window: Any, library: Any, qtbot: Any) -> None:
+    w = make_window(library)
+    qtbot.keyClicks(w.search_bar.edit, "kick")
+    qtbot.waitUntil(lambda: _rows(w) > 0, timeout=5000)
+    assert w.results.header.text().startswith('"kick" — ')
+
+
+def test_newest_query_wins(make_window: Any, library: Any, qtbot: Any) -> None:
+    w = make_window(library)
+    for text in ("snare", "hat", "tom", "kick"):
+        w.search_bar.edit.setText(text)
+        w.search_bar.flush()
+    qtbot.waitUntil(lambda: not w.searcher.busy() and _rows(w) > 0, timeout=5000)
+    assert w.results.header.text().startswith('"kick"')
+
+
+def _search(w: Any, qtbot: Any, text: str = "kick") -> None:
+    w.search_bar.edit.setText(text)
+    w.search_bar.flush()
+    qtbot.waitUntil(lambda: _rows(w) >= 3, timeout=5000)
+
+
+def test_selection_plays_on_the_fake_output(make_window: Any, library: Any, qtbot: Any) -> None:
+    w = make_window(library)
+    _search(w, qtbot)
+    out = w.fake_outputs[-1]
+    w.results.view.setCurrentIndex(w.results.model.index(0, 0))
+    first = w.results.model.hits[0].path
+    qtbot.waitUntil(lambda: w.player.path == first, timeout=5000)
+    block = out.pull(1024)
+    assert np.abs(block).max() > 0.01
+    assert np.array_equal(block[:, 0], block[:, 1])  # mono to both channels
+    qtbot.waitUntil(lambda: w.preview.data is not None and w.preview.data.path == first,
+                    timeout=5000)
+
+
+def test_arrow_key_moves_and_plays(make_window: Any, library: Any, qtbot: Any) -> None:
+    w = make_window(library)
+    _search(w, qtbot)
+    view = w.results.view
+    view.setFocus()
+    view.setCurrentIndex(w.results.model.index(0, 0))
+    qtbot.keyClick(view, Qt.Key.Key_Down)
+    assert view.currentIndex().row() == 1
+    second = w.results.model.index(1, 0).data(PATH_ROLE)
+    qtbot.waitUntil(lambda: w.player.path == second, timeout=5000)
+    w.fake_outputs[-1].pull(256)
+    assert w.player.is_playing()
+    w.actions.stop.trigger()  # Esc
+    out = w.fake_outputs[-1].pull(256)  # the cut fades out over 5 ms, then silence
+    assert np.abs(out[-16:]).max() == 0.0
+    assert not w.player.is_playing()
+
+
+def test_cut_off_fades_instead_of_clicking() -> None:
+    from studio.ui.player import Player
+
+    from .conftest import FakeOutput
+
+    out = FakeOutput()
+    p = Player(lambda _d: out)
+    p.open()
+    p.play(np.ones(48000, np.float32))
+    out.pull(64)
+    p.play(np.full(48000, -1.0, np.float32))
+    block = out.pull(512)[:, 0]
+    fade = block[: int(0.005 * 48000)]
+    assert fade[0] > 0.8 and abs(fade[-1]) < 0.05 and np.all(np.diff(fade) <= 1e-6)
+    assert np.all(out.pull(64)[:, 0] < -0.8)  # the new sound follows
+    p.close()
+
+
+def test_drag_carries_file_urls(make_window: Any, library: Any, qtbot: Any) -> None:
+    w = make_window(library)
+    _search(w, qtbot)
+    view, model = w.results.view, w.results.model
+    view.selectRow(0)
+    from PySide6.QtCore import QItemSelectionModel
+
+    view.selectionModel().select(model.index(2, 0), QItemSelectionModel.SelectionFlag.Select
+                                 | QItemSelectionModel.SelectionFlag.Rows)
+    md = view.drag_mime()
+    assert md.hasUrls() and "text/uri-list" in md.formats()
+    assert [u.toLocalFile() for u in md.urls()] == [model.hits[0].path, model.hits[2].path]
+    assert model.supportedDragActions() == Qt.DropAction.CopyAction
+
+
+def test_find_similar_from_the_library_tree(make_window: Any, library: Any, qtbot: Any) -> None:
+    w = make_window(library)
+    tree = w.library.view
+    root = w.library.model.index(0, 0)
+    tree.expand(root)
+    kicks = next(w.library.model.index(r, 0, root) for r in range(w.library.model.rowCount(root))
+                 if w.library.model.index(r, 0, root).data() == "Kicks")
+    tree.expand(kicks)
+    first = w.library.model.index(0, 0, kicks)
+    tree.setFocus()
+    tree.setCurrentIndex(first)
+    qtbot.keyClick(tree, Qt.Key.Key_F)
+    qtbot.waitUntil(lambda: _rows(w) > 0, timeout=5000)
+    assert w.results.header.text().startswith(f'Like "{first.data()}"')
+
+
+def test_no_audio_device_still_runs(make_window: Any, library: Any) -> None:
+    def broken(_device: str) -> Any:
+        raise OSError("PortAudio library not found")
+
+    w = make_window(library, output_factory=broken)
+    assert not w.player.available()
+    assert "Playback off" in w.status.playback.text()
+    w.audition.toggle()  # nothing to play on, nothing breaks
+
+
+def test_skipped_files_are_counted(make_window: Any, library: Any) -> None:
+    w = make_window(library)
+    assert w.status.skipped.isVisibleTo(w)
+    assert w.status.skipped.text() == "1 skipped"
+    assert any(p.endswith("broken.wav") for p, _ in library.catalog.errors())
+
+
+def test_first_run_welcome_and_demo_kit(make_window: Any, empty_library: Any,
+                                        qtbot: Any) -> None:
+    w = make_window(empty_library)
+    assert w.results.currentWidget() is w.results.welcome
+    qtbot.mouseClick(w.results.welcome.demo_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(empty_library.roots()), timeout=10000)
+    qtbot.waitUntil(lambda: not w.indexer.running(), timeout=20000)
+    kit = Path(empty_library.data_dir) / "demo-kit"
+    assert len(list(kit.rglob("*.wav"))) >= 25
+    assert empty_library.catalog.stats()["files_ok"] >= 25
+    assert w.results.currentWidget() is not w.results.welcome
+
+
+def test_settings_are_remembered(make_window: Any, library: Any) -> None:
+    w = make_window(library)
+    w.actions.auto_play.trigger()  # off
+    w.resize(900, 600)
+    w.close()
+    st = S.Settings(library.data_dir)
+    assert st.path.parent == Path(library.data_dir)
+    assert st.get(S.AUTO_PLAY) is False
+    assert not st.get(S.GEOMETRY).isEmpty()
+    w2 = make_window(library)
+    assert w2.audition.auto_play is False
+    assert w2.actions.auto_play.isChecked() is False

@@ -1,0 +1,75 @@
+"""The background worker wrapper: progress by signal, stop on the abort flag, errors routed."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from studio.ui.worker import Job, LatestRunner, live_workers, notifier, start_worker
+
+
+def _count(job: Job, n: int) -> str:
+    for i in range(n):
+        if job.should_stop():
+            return f"stopped at {i}"
+        job.progress(i, key=i // 10)
+        time.sleep(0.005)
+    return "done"
+
+
+def test_progress_and_cancel(qtbot: Any) -> None:
+    seen: list[int] = []
+    results: list[str] = []
+    w = start_worker(_count, 10_000, on_progress=seen.append, on_result=results.append)
+    qtbot.waitUntil(lambda: len(seen) >= 3, timeout=5000)
+    with qtbot.waitSignal(w.done, timeout=5000):
+        w.quit_job()
+    qtbot.waitUntil(lambda: bool(results), timeout=2000)
+    assert results[0].startswith("stopped at")
+    assert seen == sorted(seen)
+    qtbot.waitUntil(lambda: not live_workers(), timeout=2000)
+
+
+def test_errors_go_to_the_notifier(qtbot: Any) -> None:
+    def boom(job: Job) -> None:
+        raise RuntimeError("disk on fire")
+
+    with qtbot.waitSignal(notifier.error, timeout=5000) as sig:
+        start_worker(boom, title="Indexing")
+    assert sig.args[0] == "Indexing" and sig.args[1] == "disk on fire"
+    assert "RuntimeError" in sig.args[2]
+    qtbot.waitUntil(lambda: not live_workers(), timeout=2000)
+
+
+def test_latest_runner_delivers_only_the_newest(qtbot: Any) -> None:
+    got: list[Any] = []
+    r = LatestRunner("test")
+    r.result.connect(lambda tag, value: got.append((tag, value)))
+
+    def slow(job: Job, x: int) -> int:
+        time.sleep(0.05)
+        return x
+
+    for i in range(5):
+        r.submit(i, slow, i)
+    qtbot.waitUntil(lambda: not r.busy(), timeout=5000)
+    assert got == [(4, 4)]
+    qtbot.waitUntil(lambda: not live_workers(), timeout=2000)
+
+
+def test_index_controller_reports_progress(qtbot: Any, data_dir: Any, sample_folder: Any) -> None:
+    from studio.core.library import Library
+    from studio.ui.indexing import IndexController
+
+    lib = Library(data_dir)
+    try:
+        ctl = IndexController(lib, load_models=False, workers=1)
+        phases: list[str] = []
+        ctl.progress.connect(lambda p: phases.append(p.phase))
+        with qtbot.waitSignal(ctl.finished, timeout=20000) as sig:
+            ctl.start([str(sample_folder)])
+        assert sig.args[0].indexed >= 25
+        assert "analyse" in phases
+        qtbot.waitUntil(lambda: not ctl.running(), timeout=2000)
+    finally:
+        lib.close()
