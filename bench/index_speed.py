@@ -54,12 +54,18 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, default=Path("/tmp/corpus_anon"))
     ap.add_argument("--copies", type=int, default=4)
-    ap.add_argument("--reference-files", type=int, default=300,
-                    help="files timed for the librosa loop (it is slow)")
+    ap.add_argument(
+        "--reference-files",
+        type=int,
+        default=300,
+        help="files timed for the librosa loop (it is slow)",
+    )
     a = ap.parse_args()
     if not (a.corpus / "manifest.csv").exists():
-        print(f"no corpus at {a.corpus}: python3 ../shared/corpus/make_dev_corpus.py "
-              f"{a.corpus} --anonymize")
+        print(
+            f"no corpus at {a.corpus}: python3 ../shared/corpus/make_dev_corpus.py "
+            f"{a.corpus} --anonymize"
+        )
         return 1
     tmp = Path(tempfile.mkdtemp(prefix="studio-bench-"))
     try:
@@ -69,8 +75,11 @@ def main() -> int:
         print(f"{n} WAV one-shots, median {np.median(durs):.2f} s, cores: {os.cpu_count()}")
         data = tmp / "data"
         t = time.perf_counter()
-        r = subprocess.run([sys.executable, "-m", "studio", "index", str(tmp / "lib"),
-                            "--data-dir", str(data)], capture_output=True, text=True)
+        r = subprocess.run(
+            [sys.executable, "-m", "studio", "index", str(tmp / "lib"), "--data-dir", str(data)],
+            capture_output=True,
+            text=True,
+        )
         wall = time.perf_counter() - t
         if r.returncode:
             print(r.stderr)
@@ -78,8 +87,11 @@ def main() -> int:
         print(f"studio index (process start to exit): {n / wall:7.1f} files/s  ({wall:.1f} s)")
         print(f"  summary: {r.stdout.strip().splitlines()[0]}")
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "studio", "index", "--data-dir", str(data)],
-                       capture_output=True, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "studio", "index", "--data-dir", str(data)],
+            capture_output=True,
+            check=True,
+        )
         print(f"re-scan, nothing changed: {time.perf_counter() - t:.2f} s for {n} files")
         ref = librosa_loop(paths[: a.reference_files])
         print(f"librosa.load + MFCC loop:             {ref:7.1f} files/s")

@@ -31,24 +31,27 @@ def main() -> int:
     ap.add_argument("--dim", type=int, default=0, help="0: the built-in embedder's")
     ap.add_argument("-k", type=int, default=10)
     ap.add_argument("--queries", type=int, default=200)
-    ap.add_argument("--library", type=int, default=100000,
-                    help="items in the drop-to-results library")
+    ap.add_argument(
+        "--library", type=int, default=100000, help="items in the drop-to-results library"
+    )
     a = ap.parse_args()
     dim = a.dim or BuiltinEmbedder().dim
     print(f"dim {dim}, k {a.k}, {a.queries} queries; median / p95 ms; recall@{a.k} vs exact")
-    print(f"{'vectors':>9} {'build s':>8} {'hnsw med':>9} {'p95':>7} {'exact med':>10} "
-          f"{'p95':>7} {'recall':>7}")
+    print(
+        f"{'vectors':>9} {'build s':>8} {'hnsw med':>9} {'p95':>7} {'exact med':>10} "
+        f"{'p95':>7} {'recall':>7}"
+    )
     for n in (int(s) for s in a.sizes.split(",")):
         data = unit(n, dim, 1)
         # queries near real items (a dropped sample resembles something in the library)
-        q = data[:a.queries] + 0.3 * unit(a.queries, dim, 2)
+        q = data[: a.queries] + 0.3 * unit(a.queries, dim, 2)
         q /= np.linalg.norm(q, axis=1, keepdims=True)
         with tempfile.TemporaryDirectory() as d:
             idx = VectorIndex(d, "bench", dim)
             idx.open(lambda: (np.zeros(0, np.int64), np.zeros((0, dim), np.float32)), set)
             t = time.perf_counter()
             for i in range(0, n, 50000):
-                idx.add(np.arange(i, min(i + 50000, n)), data[i:i + 50000])
+                idx.add(np.arange(i, min(i + 50000, n)), data[i : i + 50000])
             build = time.perf_counter() - t
             th, te, rec = [], [], []
             for v in q:
@@ -61,8 +64,10 @@ def main() -> int:
                 top = top[np.argsort(-sims[top])]
                 te.append((time.perf_counter() - t) * 1000)
                 rec.append(len(set(got.tolist()) & set(top.tolist())) / a.k)
-        print(f"{n:>9,} {build:>8.1f} {np.median(th):>9.3f} {np.percentile(th, 95):>7.3f} "
-              f"{np.median(te):>10.3f} {np.percentile(te, 95):>7.3f} {np.mean(rec):>7.3f}")
+        print(
+            f"{n:>9,} {build:>8.1f} {np.median(th):>9.3f} {np.percentile(th, 95):>7.3f} "
+            f"{np.median(te):>10.3f} {np.percentile(te, 95):>7.3f} {np.mean(rec):>7.3f}"
+        )
     drop_to_results(dim, int(a.library))
     return 0
 
@@ -87,19 +92,29 @@ def drop_to_results(dim: int, n: int) -> None:
             for i in range(n):
                 c = cats[i % 5]
                 an = json.dumps({"category": c, "words": {"bright": (i % 7) / 7}})
-                db.execute("INSERT INTO contents(id, hash, size, duration, sr, analysis, "
-                           "analysis_version, category) VALUES(?,?,?,?,?,?,?,?)",
-                           (i + 1, f"h{i}", 1000, 0.5, 44100, an, 1, c))
-                db.execute("INSERT INTO items(id, content_id, start, end) VALUES(?,?,0,0.5)",
-                           (i + 1, i + 1))
-                db.execute("INSERT INTO files(path, root_id, size, mtime_ns, content_id) "
-                           "VALUES(?,1,1000,0,?)", (f"/lib/pack{i // 500}/s{i}.wav", i + 1))
-                db.execute("INSERT INTO vectors VALUES(?,?,?)",
-                           (i + 1, lib.builtin.id, data[i].tobytes()))
+                db.execute(
+                    "INSERT INTO contents(id, hash, size, duration, sr, analysis, "
+                    "analysis_version, category) VALUES(?,?,?,?,?,?,?,?)",
+                    (i + 1, f"h{i}", 1000, 0.5, 44100, an, 1, c),
+                )
+                db.execute(
+                    "INSERT INTO items(id, content_id, start, end) VALUES(?,?,0,0.5)",
+                    (i + 1, i + 1),
+                )
+                db.execute(
+                    "INSERT INTO files(path, root_id, size, mtime_ns, content_id) "
+                    "VALUES(?,1,1000,0,?)",
+                    (f"/lib/pack{i // 500}/s{i}.wav", i + 1),
+                )
+                db.execute(
+                    "INSERT INTO vectors VALUES(?,?,?)", (i + 1, lib.builtin.id, data[i].tobytes())
+                )
         t = time.perf_counter()
         lib.index_for(lib.builtin)
-        print(f"\nlibrary of {n:,} items: index built from the catalog in "
-              f"{time.perf_counter() - t:.1f} s")
+        print(
+            f"\nlibrary of {n:,} items: index built from the catalog in "
+            f"{time.perf_counter() - t:.1f} s"
+        )
         q = os.path.join(d, "dropped.wav")
         sf.write(q, voice("kick", 99), 44100)
         times = []
@@ -107,9 +122,11 @@ def drop_to_results(dim: int, n: int) -> None:
             t = time.perf_counter()
             res = lib.search(Query(like=[q], k=50))
             times.append((time.perf_counter() - t) * 1000)
-        print(f"drop-to-results (decode + embed + search + {len(res.hits)} rows): "
-              f"median {np.median(times):.1f} ms, p95 {np.percentile(times, 95):.1f} ms "
-              "(target <= 50 ms)")
+        print(
+            f"drop-to-results (decode + embed + search + {len(res.hits)} rows): "
+            f"median {np.median(times):.1f} ms, p95 {np.percentile(times, 95):.1f} ms "
+            "(target <= 50 ms)"
+        )
         times = []
         for w in ["kick", "snare", "dusty lo-fi snare", "bright hat", "tom"] * 4:
             t = time.perf_counter()

@@ -7,9 +7,14 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if not args or args[0] in ("app", "--gui") or (
-        args[0].startswith("--data-dir") and len([a for a in args if not a.startswith("-")]) <= 1
-        and not any(a in ("index", "search", "info", "models") for a in args)
+    if (
+        not args
+        or args[0] in ("app", "--gui")
+        or (
+            args[0].startswith("--data-dir")
+            and len([a for a in args if not a.startswith("-")]) <= 1
+            and not any(a in ("index", "search", "info", "models") for a in args)
+        )
     ):
         from studio.ui.app import run_app
 

@@ -33,8 +33,13 @@ class _Parser(argparse.ArgumentParser):
 class _QueryAction(argparse.Action):
     """Keeps --like / --text / --with in the order given, as one list of queries."""
 
-    def __call__(self, parser: argparse.ArgumentParser, ns: argparse.Namespace, values: Any,
-                 option_string: str | None = None) -> None:
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        ns: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
         qs = getattr(ns, "queries", None) or []
         if self.dest == "like":
             qs.append({"like": [values]})
@@ -48,39 +53,63 @@ class _QueryAction(argparse.Action):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", default=argparse.SUPPRESS,
-                        help="where Studio keeps its catalog and indexes "
-                             "(default: $STUDIO_DATA_DIR or the platform's user data dir)")
-    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                        help="show tracebacks")
-    p = _Parser(prog="studio", description="Find drum samples by how they sound.",
-                parents=[common])
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "--data-dir",
+        default=argparse.SUPPRESS,
+        help="where Studio keeps its catalog and indexes "
+        "(default: $STUDIO_DATA_DIR or the platform's user data dir)",
+    )
+    common.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks"
+    )
+    p = _Parser(prog="studio", description="Find drum samples by how they sound.", parents=[common])
     p.add_argument("--version", action="version", version=f"studio {__version__}")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
     pi = sub.add_parser("index", parents=[common], help="index folders of samples (resumable)")
-    pi.add_argument("paths", nargs="*", metavar="PATH",
-                    help="folders to add and index (default: every folder already added)")
-    pi.add_argument("--models", default="default",
-                    help="comma-separated embedders: default,mert,clap (default: default)")
+    pi.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="folders to add and index (default: every folder already added)",
+    )
+    pi.add_argument(
+        "--models",
+        default="default",
+        help="comma-separated embedders: default,mert,clap (default: default)",
+    )
     pi.add_argument("--workers", type=int, default=None, help="analysis processes")
 
-    ps = sub.add_parser("search", parents=[common], help="find samples like a file or words",
-                        description="Each --like/--text is one query, answered in the order "
-                                    "given. --with TEXT right after a --like makes that one "
-                                    "query audio + words (\"like this, but brighter\").")
+    ps = sub.add_parser(
+        "search",
+        parents=[common],
+        help="find samples like a file or words",
+        description="Each --like/--text is one query, answered in the order "
+        "given. --with TEXT right after a --like makes that one "
+        'query audio + words ("like this, but brighter").',
+    )
     ps.add_argument("--like", action=_QueryAction, metavar="FILE", help="a sample to match")
     ps.add_argument("--text", action=_QueryAction, metavar="QUERY", help="words to match")
-    ps.add_argument("--with", dest="with_", action=_QueryAction, metavar="TEXT",
-                    help="words that steer the preceding --like")
+    ps.add_argument(
+        "--with",
+        dest="with_",
+        action=_QueryAction,
+        metavar="TEXT",
+        help="words that steer the preceding --like",
+    )
     ps.add_argument("-k", type=int, default=10, help="results per query (default 10)")
     ps.add_argument("--json", action="store_true", help="one JSON object per query")
     ps.add_argument("--category", help="only this category (kick, snare, hihat, ...)")
     ps.add_argument("--min-length", type=float, metavar="SECONDS")
     ps.add_argument("--max-length", type=float, metavar="SECONDS")
-    ps.add_argument("--word", action="append", default=[], metavar="WORD",
-                    help="only samples this sound word fits (bright, punchy, short, lo-fi...)")
+    ps.add_argument(
+        "--word",
+        action="append",
+        default=[],
+        metavar="WORD",
+        help="only samples this sound word fits (bright, punchy, short, lo-fi...)",
+    )
 
     sub.add_parser("info", parents=[common], help="what is indexed, and where data lives")
     try:
@@ -179,8 +208,9 @@ def _cmd_index(args: argparse.Namespace) -> int:
         if not args.paths and not lib.roots():
             raise UsageError("no folders yet: studio index FOLDER")
         bar = _ProgressBar(sys.stderr)
-        rep = lib.index(args.paths or None, models=models, progress=bar.update,
-                        workers=args.workers)
+        rep = lib.index(
+            args.paths or None, models=models, progress=bar.update, workers=args.workers
+        )
         bar.close()
     finally:
         lib.close()
@@ -216,8 +246,9 @@ class _ProgressBar:
         self.last = now
         if not self.tty:
             return
-        label = {"scan": "Scanning", "analyse": "Indexing"}.get(p.phase, p.phase.replace(
-            "embed:", "Embedding with "))
+        label = {"scan": "Scanning", "analyse": "Indexing"}.get(
+            p.phase, p.phase.replace("embed:", "Embedding with ")
+        )
         if p.total:
             frac = p.done / p.total
             bar = "█" * int(frac * 30) + "░" * (30 - int(frac * 30))
@@ -247,16 +278,24 @@ def _cmd_search(args: argparse.Namespace) -> int:
         for f in q.get("like", []):
             if not os.path.isfile(f):
                 raise UsageError(f"no such file: {f}")
-    filters = Filters(category=args.category, min_seconds=args.min_length,
-                      max_seconds=args.max_length, words=list(args.word))
+    filters = Filters(
+        category=args.category,
+        min_seconds=args.min_length,
+        max_seconds=args.max_length,
+        words=list(args.word),
+    )
     lib = _library(args)
     try:
         if not lib.catalog.count_items():
             raise RuntimeError("the library is empty: run `studio index FOLDER` first")
         lib.try_load_ready_models()
         for qd in queries:
-            q = Query(like=[os.path.abspath(p) for p in qd.get("like", [])],
-                      text=qd.get("text"), k=args.k, filters=filters)
+            q = Query(
+                like=[os.path.abspath(p) for p in qd.get("like", [])],
+                text=qd.get("text"),
+                k=args.k,
+                filters=filters,
+            )
             res = lib.search(q)
             if args.json:
                 print(json.dumps(res.to_json()), flush=True)
@@ -292,8 +331,10 @@ def _cmd_info(args: argparse.Namespace) -> int:
         print(f"folders:   {len(info['roots'])}")
         for r in info["roots"]:
             print(f"  {r}")
-        print(f"files:     {info['files_ok']:,} indexed, {info['files_failed']:,} skipped "
-              f"({info['contents']:,} distinct sounds, {info['items']:,} items)")
+        print(
+            f"files:     {info['files_ok']:,} indexed, {info['files_failed']:,} skipped "
+            f"({info['contents']:,} distinct sounds, {info['items']:,} items)"
+        )
         for emb, n in sorted(info["vectors"].items()):
             print(f"  {emb}: {n:,} vectors")
         try:

@@ -16,12 +16,15 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("STUDIO_WORKERS", "2")
 
 KITS_DIR = "/usr/share/hydrogen/data/drumkits"
-CORPUS_SCRIPT = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "make_dev_corpus.py"
+CORPUS_SCRIPT = (
+    Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "make_dev_corpus.py"
+)
 
 
 @pytest.fixture(autouse=True)
-def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-                       ) -> Path:
+def _isolated_data_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     d = tmp_path_factory.mktemp("studio-data")
     monkeypatch.setenv("STUDIO_DATA_DIR", str(d))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(d / "config"))
@@ -59,6 +62,9 @@ def dev_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not CORPUS_SCRIPT.exists():
         pytest.skip(f"corpus script not found at {CORPUS_SCRIPT}")
     out = tmp_path_factory.mktemp("corpus")
-    subprocess.run([sys.executable, str(CORPUS_SCRIPT), str(out), "--anonymize"], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, str(CORPUS_SCRIPT), str(out), "--anonymize"],
+        check=True,
+        capture_output=True,
+    )
     return out

@@ -10,10 +10,16 @@ from studio.core.audio import DecodeError, decode, is_audio_path
 from studio.core.synth import voice
 
 
-@pytest.mark.parametrize("ext,fmt,subtype", [
-    ("wav", "WAV", "PCM_16"), ("aiff", "AIFF", "PCM_24"), ("flac", "FLAC", "PCM_16"),
-    ("ogg", "OGG", "VORBIS"), ("mp3", "MP3", "MPEG_LAYER_III"),
-])
+@pytest.mark.parametrize(
+    "ext,fmt,subtype",
+    [
+        ("wav", "WAV", "PCM_16"),
+        ("aiff", "AIFF", "PCM_24"),
+        ("flac", "FLAC", "PCM_16"),
+        ("ogg", "OGG", "VORBIS"),
+        ("mp3", "MP3", "MPEG_LAYER_III"),
+    ],
+)
 def test_decodes_each_format_to_mono_float32(tmp_path, ext, fmt, subtype):
     y = voice("kick", 0)
     stereo = np.stack([y, 0.5 * y], axis=1)

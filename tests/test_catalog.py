@@ -17,8 +17,10 @@ def _make_v1(path):
     db.execute("INSERT INTO meta VALUES('schema_version','1')")
     db.execute("INSERT INTO roots(path, added) VALUES('/music', 0)")
     db.execute("INSERT INTO contents(hash, size, duration, sr) VALUES('abc', 10, 0.5, 44100)")
-    db.execute("INSERT INTO files(path, root_id, size, mtime_ns, content_id) "
-               "VALUES('/music/k.wav', 1, 10, 5, 1)")
+    db.execute(
+        "INSERT INTO files(path, root_id, size, mtime_ns, content_id) "
+        "VALUES('/music/k.wav', 1, 10, 5, 1)"
+    )
     db.execute("INSERT INTO items(content_id, start, end) VALUES(1, 0, 0.5)")
     db.execute("INSERT INTO vectors VALUES(1, 'builtin', x'0000803f')")
     db.commit()

@@ -13,8 +13,13 @@ import pytest
 
 def studio(*args: str, data_dir: Path, env: dict | None = None, timeout: float = 120):
     e = {**os.environ, "STUDIO_WORKERS": "1", **(env or {})}
-    return subprocess.run([sys.executable, "-m", "studio", *args, "--data-dir", str(data_dir)],
-                          capture_output=True, text=True, timeout=timeout, env=e)
+    return subprocess.run(
+        [sys.executable, "-m", "studio", *args, "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=e,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -33,12 +38,26 @@ def test_index_summary_and_resume(indexed, drum_kit):
 
 def test_search_json_one_object_per_query_in_order(indexed, drum_kit):
     kick, hat = drum_kit / "Kick 01.wav", drum_kit / "Closed Hat 02.wav"
-    r = studio("search", "--like", str(kick), "--text", "snare", "--like", str(hat), "-k", "3",
-               "--json", data_dir=indexed)
+    r = studio(
+        "search",
+        "--like",
+        str(kick),
+        "--text",
+        "snare",
+        "--like",
+        str(hat),
+        "-k",
+        "3",
+        "--json",
+        data_dir=indexed,
+    )
     assert r.returncode == 0, r.stderr
     objs = [json.loads(line) for line in r.stdout.splitlines()]
-    assert [o["query"] for o in objs] == [{"like": str(kick)}, {"text": "snare"},
-                                          {"like": str(hat)}]
+    assert [o["query"] for o in objs] == [
+        {"like": str(kick)},
+        {"text": "snare"},
+        {"like": str(hat)},
+    ]
     for o in objs:
         assert len(o["results"]) == 3
         for res in o["results"]:
@@ -49,8 +68,9 @@ def test_search_json_one_object_per_query_in_order(indexed, drum_kit):
 
 def test_like_with_words_is_one_query(indexed, drum_kit):
     kick = drum_kit / "Kick 01.wav"
-    r = studio("search", "--like", str(kick), "--with", "bright", "-k", "2", "--json",
-               data_dir=indexed)
+    r = studio(
+        "search", "--like", str(kick), "--with", "bright", "-k", "2", "--json", data_dir=indexed
+    )
     assert r.returncode == 0, r.stderr
     (obj,) = [json.loads(x) for x in r.stdout.splitlines()]
     assert obj["query"] == {"like": str(kick), "text": "bright"}
@@ -66,19 +86,23 @@ def test_text_output_and_info(indexed, drum_kit):
 
 def test_data_dir_from_environment(indexed, drum_kit):
     e = {**os.environ, "STUDIO_DATA_DIR": str(indexed)}
-    r = subprocess.run([sys.executable, "-m", "studio", "info"], capture_output=True, text=True,
-                       env=e, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "studio", "info"], capture_output=True, text=True, env=e, timeout=60
+    )
     assert r.returncode == 0 and "30 indexed" in r.stdout
 
 
-@pytest.mark.parametrize("args,code,needle", [
-    (["search"], 2, "--like"),
-    (["search", "--like", "/nonexistent.wav"], 2, "no such file"),
-    (["search", "--text", "kick", "-k", "0"], 2, "-k"),
-    (["index", "/definitely/not/here"], 2, "not a folder"),
-    (["index", "--models", "bogus"], 2, "unknown model"),
-    (["frobnicate"], 2, "invalid choice"),
-])
+@pytest.mark.parametrize(
+    "args,code,needle",
+    [
+        (["search"], 2, "--like"),
+        (["search", "--like", "/nonexistent.wav"], 2, "no such file"),
+        (["search", "--text", "kick", "-k", "0"], 2, "-k"),
+        (["index", "/definitely/not/here"], 2, "not a folder"),
+        (["index", "--models", "bogus"], 2, "unknown model"),
+        (["frobnicate"], 2, "invalid choice"),
+    ],
+)
 def test_usage_errors_exit_2_with_one_line(indexed, args, code, needle):
     r = studio(*args, data_dir=indexed)
     assert r.returncode == code, (r.stdout, r.stderr)

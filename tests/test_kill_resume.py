@@ -44,7 +44,9 @@ def test_kill_mid_index_several_times_then_finish(tmp_path: Path):
     lib = Library(data)
     db = lib.catalog.db
     assert db.execute("SELECT COUNT(*), COUNT(DISTINCT path) FROM files").fetchone() == (
-        N_FILES, N_FILES)
+        N_FILES,
+        N_FILES,
+    )
     assert db.execute("SELECT COUNT(*) FROM files WHERE content_id IS NULL").fetchone()[0] == 0
     assert db.execute("SELECT COUNT(*) FROM contents").fetchone()[0] == N_FILES
     # every item has exactly one vector for the built-in embedder, and nothing dangles

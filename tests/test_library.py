@@ -52,8 +52,9 @@ def test_several_like_files_and_filters(lib, kit_copy):
     lib.index([str(kit_copy)], workers=1)
     q = Query(like=[str(kit_copy / "Kick 01.wav"), str(kit_copy / "Kick 02.wav")], k=3)
     assert [_kind(h.path) for h in lib.search(q).hits] == ["Kick"] * 3
-    short = lib.search(Query(like=[str(kit_copy / "Kick 01.wav")], k=50,
-                             filters=Filters(max_seconds=0.2)))
+    short = lib.search(
+        Query(like=[str(kit_copy / "Kick 01.wav")], k=50, filters=Filters(max_seconds=0.2))
+    )
     assert short.hits and all(h.duration is not None and h.duration <= 0.2 for h in short.hits)
 
 
@@ -95,8 +96,12 @@ def test_bad_files_are_recorded_and_skipped(lib, kit_copy):
     rep = lib.index([str(kit_copy)], workers=1)
     assert rep.indexed == 30
     reasons = dict(rep.skipped)
-    assert set(map(os.path.basename, reasons)) == {"empty.wav", "notes.wav", "half.wav",
-                                                   "silence.wav"}
+    assert set(map(os.path.basename, reasons)) == {
+        "empty.wav",
+        "notes.wav",
+        "half.wav",
+        "silence.wav",
+    }
     assert all(reasons.values())
     assert len(lib.catalog.errors()) == 4
     again = lib.index(workers=1)  # failures are not retried until the file changes
@@ -175,8 +180,12 @@ def test_cancel_stops_between_batches_and_resumes(lib, tmp_path):
     def progress(p):
         seen.append((p.phase, p.done, p.total))
 
-    rep = lib.index([str(folder)], workers=1, progress=progress,
-                    should_stop=lambda: any(ph == "analyse" and d >= 32 for ph, d, _ in seen))
+    rep = lib.index(
+        [str(folder)],
+        workers=1,
+        progress=progress,
+        should_stop=lambda: any(ph == "analyse" and d >= 32 for ph, d, _ in seen),
+    )
     assert rep.cancelled and 32 <= rep.indexed < 100
     rep2 = lib.index(workers=1)
     assert rep2.indexed == 100 - rep.indexed and not rep2.cancelled

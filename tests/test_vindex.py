@@ -74,7 +74,7 @@ def test_query_while_adding_from_another_thread(tmp_path):
     def writer():
         try:
             for i in range(100, 4000, 100):
-                idx.add(np.arange(i, i + 100), v[i:i + 100])
+                idx.add(np.arange(i, i + 100), v[i : i + 100])
         except Exception as e:  # pragma: no cover - reported below
             errors.append(e)
 

@@ -44,10 +44,11 @@ def analyze_path(path: str) -> FileAnalysis:
     # A loop is cut into overlapping windows so a hit inside it can be found; a one-shot,
     # however long its tail, is one item.
     wins = drums.windows(analysed) if an.get("kind") == "loop" else [(0.0, analysed)]
-    clips = [y[int(s * sr):max(int(e * sr), int(s * sr) + 1)] for s, e in wins]
+    clips = [y[int(s * sr) : max(int(e * sr), int(s * sr) + 1)] for s, e in wins]
     vecs = np.stack([builtin.features(c) for c in clips]).astype(np.float32)
-    return FileAnalysis(path, duration=audio.duration, sr=sr, windows=wins, vectors=vecs,
-                        analysis=an)
+    return FileAnalysis(
+        path, duration=audio.duration, sr=sr, windows=wins, vectors=vecs, analysis=an
+    )
 
 
 def analyze_paths(paths: list[str]) -> list[FileAnalysis]:

@@ -93,8 +93,9 @@ class Catalog:
     def db(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None,
-                                   check_same_thread=False)
+            conn = sqlite3.connect(
+                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+            )
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
@@ -151,8 +152,9 @@ class Catalog:
                     for stmt in _statements(MIGRATIONS[version]):
                         db.execute(stmt)
                     version += 1
-                    db.execute("UPDATE meta SET value=? WHERE key='schema_version'",
-                               (str(version),))
+                    db.execute(
+                        "UPDATE meta SET value=? WHERE key='schema_version'", (str(version),)
+                    )
         except sqlite3.DatabaseError as e:
             raise CatalogError(
                 f"the catalog at {self.path} is unreadable ({e}); delete it to rebuild"
@@ -160,8 +162,9 @@ class Catalog:
 
     @property
     def schema_version(self) -> int:
-        return int(self.db.execute("SELECT value FROM meta WHERE key='schema_version'")
-                   .fetchone()[0])
+        return int(
+            self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0]
+        )
 
     # ---- roots -------------------------------------------------------------------------
     def add_root(self, path: str) -> int:
@@ -186,13 +189,16 @@ class Catalog:
     def files_under(self, root_id: int) -> dict[str, FileRow]:
         rows = self.db.execute(
             "SELECT id, path, root_id, size, mtime_ns, content_id, error FROM files "
-            "WHERE root_id=?", (root_id,))
+            "WHERE root_id=?",
+            (root_id,),
+        )
         return {r[1]: FileRow(*r) for r in rows}
 
     def file_by_path(self, path: str) -> FileRow | None:
         r = self.db.execute(
             "SELECT id, path, root_id, size, mtime_ns, content_id, error FROM files WHERE path=?",
-            (path,)).fetchone()
+            (path,),
+        ).fetchone()
         return FileRow(*r) if r else None
 
     def content_by_hash(self, h: str) -> int | None:
@@ -200,21 +206,24 @@ class Catalog:
         return int(r[0]) if r else None
 
     # ---- vectors -----------------------------------------------------------------------
-    def vectors(self, embedder: str, item_ids: Iterable[int] | None = None
-                ) -> tuple[np.ndarray, np.ndarray]:
+    def vectors(
+        self, embedder: str, item_ids: Iterable[int] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(ids, vecs) stored for `embedder`, all or the given items."""
         if item_ids is None:
-            rows = self.db.execute("SELECT item_id, vec FROM vectors WHERE embedder=?",
-                                   (embedder,)).fetchall()
+            rows = self.db.execute(
+                "SELECT item_id, vec FROM vectors WHERE embedder=?", (embedder,)
+            ).fetchall()
         else:
             rows = []
             ids = list(item_ids)
             for i in range(0, len(ids), 900):
-                chunk = ids[i:i + 900]
+                chunk = ids[i : i + 900]
                 q = ",".join("?" * len(chunk))
                 rows += self.db.execute(
                     f"SELECT item_id, vec FROM vectors WHERE embedder=? AND item_id IN ({q})",
-                    (embedder, *chunk)).fetchall()
+                    (embedder, *chunk),
+                ).fetchall()
         if not rows:
             return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
         labels = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
@@ -222,10 +231,14 @@ class Catalog:
         return labels, vecs
 
     def vector_ids(self, embedder: str) -> set[int]:
-        return {int(r[0]) for r in self.db.execute(
-            "SELECT item_id FROM vectors WHERE embedder=?", (embedder,))}
+        return {
+            int(r[0])
+            for r in self.db.execute("SELECT item_id FROM vectors WHERE embedder=?", (embedder,))
+        }
 
-    def items_missing(self, embedder: str, limit: int = 1000) -> list[tuple[int, int, float, float, str]]:
+    def items_missing(
+        self, embedder: str, limit: int = 1000
+    ) -> list[tuple[int, int, float, float, str]]:
         """Items with no vector for `embedder`: (item_id, content_id, start, end, a path)."""
         rows = self.db.execute(
             "SELECT i.id, i.content_id, i.start, i.end, "
@@ -233,17 +246,25 @@ class Catalog:
             "FROM items i WHERE NOT EXISTS (SELECT 1 FROM vectors v "
             " WHERE v.item_id=i.id AND v.embedder=?) "
             "AND EXISTS (SELECT 1 FROM files f WHERE f.content_id=i.content_id) "
-            "ORDER BY i.id LIMIT ?", (embedder, limit)).fetchall()
+            "ORDER BY i.id LIMIT ?",
+            (embedder, limit),
+        ).fetchall()
         return [(int(a), int(b), float(c), float(d), str(e)) for a, b, c, d, e in rows]
 
     def count_items(self) -> int:
-        return int(self.db.execute(
-            "SELECT COUNT(*) FROM items i WHERE EXISTS "
-            "(SELECT 1 FROM files f WHERE f.content_id=i.content_id)").fetchone()[0])
+        return int(
+            self.db.execute(
+                "SELECT COUNT(*) FROM items i WHERE EXISTS "
+                "(SELECT 1 FROM files f WHERE f.content_id=i.content_id)"
+            ).fetchone()[0]
+        )
 
     def count_vectors(self, embedder: str) -> int:
-        return int(self.db.execute("SELECT COUNT(*) FROM vectors WHERE embedder=?",
-                                   (embedder,)).fetchone()[0])
+        return int(
+            self.db.execute(
+                "SELECT COUNT(*) FROM vectors WHERE embedder=?", (embedder,)
+            ).fetchone()[0]
+        )
 
     def embedders(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT DISTINCT embedder FROM vectors")]
@@ -254,24 +275,37 @@ class Catalog:
         ids = list(dict.fromkeys(int(i) for i in item_ids))
         out: dict[int, dict[str, Any]] = {}
         for i in range(0, len(ids), 900):
-            chunk = ids[i:i + 900]
+            chunk = ids[i : i + 900]
             q = ",".join("?" * len(chunk))
             rows = self.db.execute(
                 "SELECT i.id, i.content_id, i.start, i.end, c.duration, c.category, c.analysis, "
                 " f.path FROM items i JOIN contents c ON c.id=i.content_id "
                 f"JOIN files f ON f.content_id=i.content_id WHERE i.id IN ({q}) "
-                "ORDER BY f.path", chunk).fetchall()
+                "ORDER BY f.path",
+                chunk,
+            ).fetchall()
             for iid, cid, s, e, dur, cat, an, path in rows:
                 d = out.get(iid)
                 if d is None:
-                    d = out[iid] = {"content_id": cid, "start": s, "end": e, "duration": dur,
-                                    "category": cat, "analysis": an, "paths": []}
+                    d = out[iid] = {
+                        "content_id": cid,
+                        "start": s,
+                        "end": e,
+                        "duration": dur,
+                        "category": cat,
+                        "analysis": an,
+                        "paths": [],
+                    }
                 d["paths"].append(path)
         return out
 
     def errors(self) -> list[tuple[str, str]]:
-        return [(p, e) for p, e in self.db.execute(
-            "SELECT path, error FROM files WHERE error IS NOT NULL ORDER BY path")]
+        return [
+            (p, e)
+            for p, e in self.db.execute(
+                "SELECT path, error FROM files WHERE error IS NOT NULL ORDER BY path"
+            )
+        ]
 
     def stats(self) -> dict[str, Any]:
         db = self.db
@@ -279,12 +313,16 @@ class Catalog:
         return {
             "roots": one("SELECT COUNT(*) FROM roots"),
             "files": one("SELECT COUNT(*) FROM files"),
-            "files_ok": one("SELECT COUNT(*) FROM files WHERE error IS NULL AND content_id IS NOT NULL"),
+            "files_ok": one(
+                "SELECT COUNT(*) FROM files WHERE error IS NULL AND content_id IS NOT NULL"
+            ),
             "files_failed": one("SELECT COUNT(*) FROM files WHERE error IS NOT NULL"),
             "contents": one("SELECT COUNT(*) FROM contents"),
             "items": one("SELECT COUNT(*) FROM items"),
-            "vectors": {e: n for e, n in db.execute(
-                "SELECT embedder, COUNT(*) FROM vectors GROUP BY embedder")},
+            "vectors": {
+                e: n
+                for e, n in db.execute("SELECT embedder, COUNT(*) FROM vectors GROUP BY embedder")
+            },
         }
 
     def analysis_of(self, content_id: int) -> dict[str, Any] | None:

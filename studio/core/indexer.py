@@ -17,7 +17,7 @@ import json
 import multiprocessing as mp
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -30,6 +30,7 @@ from studio.core.catalog import Catalog
 from studio.core.embedders.base import Embedder
 from studio.core.scanner import content_hash, iter_batches, walk_audio
 from studio.core.vindex import VectorIndex
+
 
 class IndexProvider(Protocol):
     def index_for(self, emb: Embedder) -> VectorIndex: ...
@@ -86,8 +87,13 @@ def _workers() -> int:
 class Indexer:
     """Runs on whatever thread calls run(); all catalog writes happen there (one writer)."""
 
-    def __init__(self, catalog: Catalog, indexes: IndexProvider, builtin: Embedder,
-                 workers: int | None = None) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        indexes: IndexProvider,
+        builtin: Embedder,
+        workers: int | None = None,
+    ) -> None:
         self.catalog = catalog
         self._indexes = indexes
         self._index_for = indexes.index_for
@@ -96,8 +102,13 @@ class Indexer:
         self._last_save = time.monotonic()
 
     # ------------------------------------------------------------------------------------
-    def run(self, roots: Sequence[str] | None = None, embedders: Sequence[Embedder] = (),
-            progress: ProgressFn | None = None, should_stop: StopFn | None = None) -> IndexReport:
+    def run(
+        self,
+        roots: Sequence[str] | None = None,
+        embedders: Sequence[Embedder] = (),
+        progress: ProgressFn | None = None,
+        should_stop: StopFn | None = None,
+    ) -> IndexReport:
         t0 = time.monotonic()
         rep = IndexReport()
         stop = should_stop or (lambda: False)
@@ -119,8 +130,9 @@ class Indexer:
         return rep
 
     # ---- 1 + 2: scan and link known contents -------------------------------------------
-    def _scan(self, roots: Sequence[str] | None, rep: IndexReport, report: ProgressFn,
-              stop: StopFn) -> list[tuple[str, int, os.stat_result, str]]:
+    def _scan(
+        self, roots: Sequence[str] | None, rep: IndexReport, report: ProgressFn, stop: StopFn
+    ) -> list[tuple[str, int, os.stat_result, str]]:
         cat = self.catalog
         known_roots = dict((p, i) for i, p in cat.roots())
         todo: list[tuple[str, int, os.stat_result, str]] = []  # path, root, stat, hash
@@ -137,8 +149,12 @@ class Indexer:
             link: list[tuple[str, os.stat_result, int]] = []
             for n, (path, st) in enumerate(sorted(res.found.items())):
                 row = have.get(path)
-                if (row is not None and row.size == st.st_size and row.mtime_ns == st.st_mtime_ns
-                        and (row.content_id is not None or row.error is not None)):
+                if (
+                    row is not None
+                    and row.size == st.st_size
+                    and row.mtime_ns == st.st_mtime_ns
+                    and (row.content_id is not None or row.error is not None)
+                ):
                     rep.unchanged += 1
                     if row.error:
                         rep.skipped.append((path, row.error))
@@ -166,26 +182,34 @@ class Indexer:
                         "VALUES(?,?,?,?,?,NULL) ON CONFLICT(path) DO UPDATE SET "
                         "size=excluded.size, mtime_ns=excluded.mtime_ns, "
                         "content_id=excluded.content_id, error=NULL, root_id=excluded.root_id",
-                        (path, root_id, st.st_size, st.st_mtime_ns, cid))
+                        (path, root_id, st.st_size, st.st_mtime_ns, cid),
+                    )
                 for g in gone:
                     db.execute("DELETE FROM files WHERE id=?", (g.id,))
             rep.removed += len(gone)
             rep.unchanged += 0
         return todo
 
-    def _record_error(self, path: str, root_id: int, st: os.stat_result, reason: str,
-                      rep: IndexReport) -> None:
+    def _record_error(
+        self, path: str, root_id: int, st: os.stat_result, reason: str, rep: IndexReport
+    ) -> None:
         rep.skipped.append((path, reason))
         with self.catalog.write() as db:
             db.execute(
                 "INSERT INTO files(path, root_id, size, mtime_ns, content_id, error) "
                 "VALUES(?,?,?,?,NULL,?) ON CONFLICT(path) DO UPDATE SET size=excluded.size, "
                 "mtime_ns=excluded.mtime_ns, content_id=NULL, error=excluded.error",
-                (path, root_id, st.st_size, st.st_mtime_ns, reason))
+                (path, root_id, st.st_size, st.st_mtime_ns, reason),
+            )
 
     # ---- 3: analyse new contents -------------------------------------------------------
-    def _analyse(self, todo: list[tuple[str, int, os.stat_result, str]], rep: IndexReport,
-                 report: ProgressFn, stop: StopFn) -> None:
+    def _analyse(
+        self,
+        todo: list[tuple[str, int, os.stat_result, str]],
+        rep: IndexReport,
+        report: ProgressFn,
+        stop: StopFn,
+    ) -> None:
         if not todo:
             return
         meta = {p: (root, st, h) for p, root, st, h in todo}
@@ -194,6 +218,7 @@ class Indexer:
         report(Progress("analyse", 0, total))
         done = 0
         pool = None
+        results: Iterator[list[FileAnalysis]]
         if self.workers > 1 and total >= _POOL_MIN_FILES:
             pool = mp.get_context("spawn").Pool(self.workers)
             results = pool.imap(analyze_paths, list(iter_batches(paths, 8)))
@@ -230,8 +255,9 @@ class Indexer:
                         "INSERT INTO files(path, root_id, size, mtime_ns, content_id, error) "
                         "VALUES(?,?,?,?,NULL,?) ON CONFLICT(path) DO UPDATE SET "
                         "size=excluded.size, mtime_ns=excluded.mtime_ns, content_id=NULL, "
-                        "error=excluded.error", (r.path, root_id, st.st_size, st.st_mtime_ns,
-                                                 r.error))
+                        "error=excluded.error",
+                        (r.path, root_id, st.st_size, st.st_mtime_ns, r.error),
+                    )
                     continue
                 cid = self.catalog.content_by_hash(h)
                 if cid is None:  # two new files with the same bytes in one batch share it
@@ -239,16 +265,30 @@ class Indexer:
                     cur = db.execute(
                         "INSERT INTO contents(hash, size, duration, sr, analysis, "
                         "analysis_version, category) VALUES(?,?,?,?,?,?,?)",
-                        (h, st.st_size, r.duration, r.sr, json.dumps(an, default=_plain),
-                         drums.ANALYSIS_VERSION, an.get("category")))
+                        (
+                            h,
+                            st.st_size,
+                            r.duration,
+                            r.sr,
+                            json.dumps(an, default=_plain),
+                            drums.ANALYSIS_VERSION,
+                            an.get("category"),
+                        ),
+                    )
                     cid = int(cur.lastrowid or 0)
                     assert r.windows is not None and r.vectors is not None
                     for (s, e), v in zip(r.windows, r.vectors, strict=True):
-                        iid = int(db.execute(
-                            "INSERT INTO items(content_id, start, end) VALUES(?,?,?)",
-                            (cid, s, e)).lastrowid or 0)
-                        db.execute("INSERT INTO vectors(item_id, embedder, vec) VALUES(?,?,?)",
-                                   (iid, self.builtin.id, v.astype(np.float32).tobytes()))
+                        iid = int(
+                            db.execute(
+                                "INSERT INTO items(content_id, start, end) VALUES(?,?,?)",
+                                (cid, s, e),
+                            ).lastrowid
+                            or 0
+                        )
+                        db.execute(
+                            "INSERT INTO vectors(item_id, embedder, vec) VALUES(?,?,?)",
+                            (iid, self.builtin.id, v.astype(np.float32).tobytes()),
+                        )
                         new_labels.append(iid)
                         new_vecs.append(v)
                 db.execute(
@@ -256,7 +296,8 @@ class Indexer:
                     "VALUES(?,?,?,?,?,NULL) ON CONFLICT(path) DO UPDATE SET "
                     "size=excluded.size, mtime_ns=excluded.mtime_ns, "
                     "content_id=excluded.content_id, error=NULL",
-                    (r.path, root_id, st.st_size, st.st_mtime_ns, cid))
+                    (r.path, root_id, st.st_size, st.st_mtime_ns, cid),
+                )
                 rep.indexed += 1
         if new_labels:
             index.add(np.array(new_labels, np.int64), np.stack(new_vecs))
@@ -267,12 +308,18 @@ class Indexer:
     def _gc(self) -> None:
         """Drop contents no file points at, and their items and vectors."""
         db = self.catalog.db
-        orphan = [r[0] for r in db.execute(
-            "SELECT i.id FROM items i JOIN contents c ON c.id=i.content_id WHERE NOT EXISTS "
-            "(SELECT 1 FROM files f WHERE f.content_id=c.id)")]
+        orphan = [
+            r[0]
+            for r in db.execute(
+                "SELECT i.id FROM items i JOIN contents c ON c.id=i.content_id WHERE NOT EXISTS "
+                "(SELECT 1 FROM files f WHERE f.content_id=c.id)"
+            )
+        ]
         with self.catalog.write() as w:
-            w.execute("DELETE FROM contents WHERE NOT EXISTS "
-                      "(SELECT 1 FROM files f WHERE f.content_id=contents.id)")
+            w.execute(
+                "DELETE FROM contents WHERE NOT EXISTS "
+                "(SELECT 1 FROM files f WHERE f.content_id=contents.id)"
+            )
         if orphan:
             for emb_index in self._open_indexes():
                 emb_index.delete(orphan)
@@ -294,8 +341,12 @@ class Indexer:
             clips, ids, failed = [], [], []
             for iid, _cid, s, e, path in rows:
                 try:
-                    a = decode(path, sr=emb.sample_rate, offset_seconds=s,
-                               max_seconds=min(e - s, emb.max_seconds) if e > s else emb.max_seconds)
+                    a = decode(
+                        path,
+                        sr=emb.sample_rate,
+                        offset_seconds=s,
+                        max_seconds=min(e - s, emb.max_seconds) if e > s else emb.max_seconds,
+                    )
                     clips.append(a.samples)
                     ids.append(iid)
                 except DecodeError as err:
@@ -303,14 +354,18 @@ class Indexer:
             vecs = emb.embed_audio(clips) if clips else np.zeros((0, emb.dim), np.float32)
             with self.catalog.write() as db:
                 for iid, v in zip(ids, vecs, strict=True):
-                    db.execute("INSERT OR REPLACE INTO vectors(item_id, embedder, vec) "
-                               "VALUES(?,?,?)", (iid, emb.id, v.astype(np.float32).tobytes()))
+                    db.execute(
+                        "INSERT OR REPLACE INTO vectors(item_id, embedder, vec) VALUES(?,?,?)",
+                        (iid, emb.id, v.astype(np.float32).tobytes()),
+                    )
                 for iid, reason in failed:
                     # The file went unreadable since it was analysed: record why on its row
                     # and let go of the content; the next scan looks at the file again.
-                    db.execute("UPDATE files SET error=?, content_id=NULL, mtime_ns=-1 "
-                               "WHERE content_id=(SELECT content_id FROM items WHERE id=?)",
-                               (reason, iid))
+                    db.execute(
+                        "UPDATE files SET error=?, content_id=NULL, mtime_ns=-1 "
+                        "WHERE content_id=(SELECT content_id FROM items WHERE id=?)",
+                        (reason, iid),
+                    )
             if ids:
                 index.add(np.array(ids, np.int64), vecs)
             done += len(rows)

@@ -74,8 +74,9 @@ class Library:
             idx = self._indexes.get(emb.id)
             if idx is None:
                 idx = VectorIndex(self.data_dir / "index", emb.id, emb.dim)
-                idx.open(lambda: self.catalog.vectors(emb.id),
-                         lambda: self.catalog.vector_ids(emb.id))
+                idx.open(
+                    lambda: self.catalog.vectors(emb.id), lambda: self.catalog.vector_ids(emb.id)
+                )
                 self._indexes[emb.id] = idx
             return idx
 
@@ -91,7 +92,9 @@ class Library:
     def embedder(self, name: str) -> Embedder:
         """The named embedder, loading its model if needed; EmbedderUnavailable if it can't."""
         if name not in MODEL_NAMES:
-            raise EmbedderUnavailable(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
+            raise EmbedderUnavailable(
+                f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}"
+            )
         with self._lock:
             emb = self._embedders.get(name)
             if emb is None:
@@ -138,9 +141,14 @@ class Library:
         return None
 
     # ---- work ----------------------------------------------------------------------------
-    def index(self, roots: Sequence[str] | None = None, models: Sequence[str] = ("default",),
-              progress: ProgressFn | None = None, should_stop: StopFn | None = None,
-              workers: int | None = None) -> IndexReport:
+    def index(
+        self,
+        roots: Sequence[str] | None = None,
+        models: Sequence[str] = ("default",),
+        progress: ProgressFn | None = None,
+        should_stop: StopFn | None = None,
+        workers: int | None = None,
+    ) -> IndexReport:
         """Scan and analyse `roots` (all when None) and back-fill the given models."""
         if roots is not None:
             roots = [self.add_root(r) for r in roots]
@@ -167,13 +175,18 @@ class Library:
 
     # ---- helpers for search -----------------------------------------------------------------
     def first_item(self, content_id: int) -> int | None:
-        r = self.catalog.db.execute("SELECT MIN(id) FROM items WHERE content_id=?",
-                                    (content_id,)).fetchone()
+        r = self.catalog.db.execute(
+            "SELECT MIN(id) FROM items WHERE content_id=?", (content_id,)
+        ).fetchone()
         return int(r[0]) if r and r[0] is not None else None
 
     def items_of(self, content_id: int) -> list[int]:
-        return [int(r[0]) for r in self.catalog.db.execute(
-            "SELECT id FROM items WHERE content_id=?", (content_id,))]
+        return [
+            int(r[0])
+            for r in self.catalog.db.execute(
+                "SELECT id FROM items WHERE content_id=?", (content_id,)
+            )
+        ]
 
     def content_table(self) -> ContentTable:
         db = self.catalog.db
@@ -185,17 +198,26 @@ class Library:
         rows = db.execute(
             "SELECT MIN(i.id), c.analysis, MIN(f.path) FROM contents c "
             "JOIN items i ON i.content_id=c.id JOIN files f ON f.content_id=c.id "
-            "GROUP BY c.id ORDER BY c.id").fetchall()
-        names = [f"{os.path.basename(os.path.dirname(r[2]))}/{os.path.basename(r[2])}"
-                 for r in rows]
-        t = ContentTable(key, [int(r[0]) for r in rows],
-                         ScoreTable.build([json.loads(r[1]) if r[1] else {} for r in rows], names))
+            "GROUP BY c.id ORDER BY c.id"
+        ).fetchall()
+        names = [
+            f"{os.path.basename(os.path.dirname(r[2]))}/{os.path.basename(r[2])}" for r in rows
+        ]
+        t = ContentTable(
+            key,
+            [int(r[0]) for r in rows],
+            ScoreTable.build([json.loads(r[1]) if r[1] else {} for r in rows], names),
+        )
         self._table = t
         return t
 
     def info(self) -> dict[str, Any]:
         st = self.catalog.stats()
-        return {"data_dir": str(self.data_dir), "catalog": str(self.catalog.path),
-                "schema_version": self.catalog.schema_version, "roots": self.roots(),
-                **{k: v for k, v in st.items() if k != "roots"},
-                "index_dir": str(Path(self.data_dir) / "index")}
+        return {
+            "data_dir": str(self.data_dir),
+            "catalog": str(self.catalog.path),
+            "schema_version": self.catalog.schema_version,
+            "roots": self.roots(),
+            **{k: v for k, v in st.items() if k != "roots"},
+            "index_dir": str(Path(self.data_dir) / "index"),
+        }

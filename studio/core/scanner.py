@@ -82,4 +82,4 @@ def content_hash(path: str, size: int | None = None) -> str:
 
 def iter_batches(items: list, n: int) -> Iterator[list]:
     for i in range(0, len(items), n):
-        yield items[i:i + n]
+        yield items[i : i + n]

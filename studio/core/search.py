@@ -50,8 +50,12 @@ class Filters:
     words: list[str] = field(default_factory=list)
 
     def active(self) -> bool:
-        return bool(self.category or self.min_seconds is not None
-                    or self.max_seconds is not None or self.words)
+        return bool(
+            self.category
+            or self.min_seconds is not None
+            or self.max_seconds is not None
+            or self.words
+        )
 
 
 @dataclass
@@ -91,10 +95,13 @@ class Hit:
         return os.path.basename(os.path.dirname(self.path))
 
     def to_json(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"path": self.path, "score": round(float(self.score), 6),
-                             "category": self.category,
-                             "duration": None if self.duration is None else round(self.duration, 4),
-                             "scores": {k: round(v, 6) for k, v in self.scores.items()}}
+        d: dict[str, Any] = {
+            "path": self.path,
+            "score": round(float(self.score), 6),
+            "category": self.category,
+            "duration": None if self.duration is None else round(self.duration, 4),
+            "scores": {k: round(v, 6) for k, v in self.scores.items()},
+        }
         if self.duration is not None and (self.start > 0 or self.end < self.duration - 1e-3):
             d["start"], d["end"] = round(self.start, 3), round(self.end, 3)
         return d
@@ -108,8 +115,11 @@ class SearchResult:
     ms: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
-        return {"query": self.query.describe(), "results": [h.to_json() for h in self.hits],
-                "embedders": self.embedders}
+        return {
+            "query": self.query.describe(),
+            "results": [h.to_json() for h in self.hits],
+            "embedders": self.embedders,
+        }
 
 
 class Searcher:
@@ -153,7 +163,8 @@ class Searcher:
                     if emb.sample_rate not in clip_cache:
                         try:
                             clip_cache[emb.sample_rate] = decode(
-                                ap, sr=emb.sample_rate, max_seconds=emb.max_seconds).samples
+                                ap, sr=emb.sample_rate, max_seconds=emb.max_seconds
+                            ).samples
                         except DecodeError as e:
                             raise QueryError(f"{p}: {e.reason}") from None
                     vec = emb.embed_audio([clip_cache[emb.sample_rate]])[0]
@@ -248,8 +259,15 @@ class Searcher:
         return self._hits(ids, scores[take], rows, extra, q, set()), used
 
     # ---- shared --------------------------------------------------------------------------
-    def _hits(self, ids: list[int], score: np.ndarray, rows: dict[int, dict[str, Any]],
-              extra: dict[str, np.ndarray], q: Query, skip_paths: set[str]) -> list[Hit]:
+    def _hits(
+        self,
+        ids: list[int],
+        score: np.ndarray,
+        rows: dict[int, dict[str, Any]],
+        extra: dict[str, np.ndarray],
+        q: Query,
+        skip_paths: set[str],
+    ) -> list[Hit]:
         best: dict[int, tuple[float, int]] = {}  # content -> (score, position)
         for pos, iid in enumerate(ids):
             r = rows.get(iid)
@@ -268,10 +286,19 @@ class Searcher:
             for path in r["paths"]:
                 if path in skip:
                     continue
-                hits.append(Hit(path=path, score=s, content_id=cid, start=r["start"],
-                                end=r["end"], duration=r["duration"], category=r["category"],
-                                scores={k: float(v[pos]) for k, v in extra.items()},
-                                analysis=an))
+                hits.append(
+                    Hit(
+                        path=path,
+                        score=s,
+                        content_id=cid,
+                        start=r["start"],
+                        end=r["end"],
+                        duration=r["duration"],
+                        category=r["category"],
+                        scores={k: float(v[pos]) for k, v in extra.items()},
+                        analysis=an,
+                    )
+                )
             if len(hits) >= q.k:
                 break
         return hits[: q.k]

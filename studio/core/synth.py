@@ -63,8 +63,10 @@ def voice(kind: str, variant: int = 0, sr: int = SR) -> np.ndarray:
     elif kind in ("hihat_closed", "hihat_open"):
         n = int((j(0.06, 0.12) if kind == "hihat_closed" else j(0.5, 0.9)) * sr)
         decay = j(0.015, 0.03) if kind == "hihat_closed" else j(0.18, 0.35)
-        metal = sum(np.sign(np.sin(2 * np.pi * f * np.arange(n) / sr))
-                    for f in (205.3, 304.4, 369.6, 522.7, 540, 800) * np.array(j(0.95, 1.1)))
+        metal = sum(
+            np.sign(np.sin(2 * np.pi * f * np.arange(n) / sr))
+            for f in (205.3, 304.4, 369.6, 522.7, 540, 800) * np.array(j(0.95, 1.1))
+        )
         y = _bandpass_fft(0.5 * metal + _noise(n, rng), j(6000, 8000), 16000, sr)
         y = y * _env(n, decay, sr)
     elif kind == "clap":
@@ -80,8 +82,9 @@ def voice(kind: str, variant: int = 0, sr: int = SR) -> np.ndarray:
     return y.astype(np.float32)
 
 
-def write_kit(folder: str | Path, per_voice: int = 5, sr: int = SR,
-              voices: tuple[str, ...] = VOICES) -> list[Path]:
+def write_kit(
+    folder: str | Path, per_voice: int = 5, sr: int = SR, voices: tuple[str, ...] = VOICES
+) -> list[Path]:
     """Write `per_voice` WAVs of each voice into `folder`; returns their paths."""
     import soundfile as sf
 

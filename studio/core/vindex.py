@@ -84,8 +84,12 @@ class VectorIndex:
     # ---- load / save -------------------------------------------------------------------
     def _new(self, capacity: int) -> hnswlib.Index:
         idx = hnswlib.Index(space="cosine", dim=self.dim)
-        idx.init_index(max_elements=max(capacity, _MIN_CAPACITY), ef_construction=_EF_CONSTRUCTION,
-                       M=_M, allow_replace_deleted=True)
+        idx.init_index(
+            max_elements=max(capacity, _MIN_CAPACITY),
+            ef_construction=_EF_CONSTRUCTION,
+            M=_M,
+            allow_replace_deleted=True,
+        )
         idx.set_ef(64)
         return idx
 
@@ -105,8 +109,11 @@ class VectorIndex:
             return "index file size does not match its sidecar"
         try:
             idx = hnswlib.Index(space="cosine", dim=self.dim)
-            idx.load_index(str(self.path), max_elements=int(meta.get("capacity", 0)) or 0,
-                           allow_replace_deleted=True)
+            idx.load_index(
+                str(self.path),
+                max_elements=int(meta.get("capacity", 0)) or 0,
+                allow_replace_deleted=True,
+            )
             idx.set_ef(64)
             ids = set(int(i) for i in idx.get_ids_list())
             deleted = set(meta.get("deleted", []))
@@ -115,8 +122,11 @@ class VectorIndex:
         self._index, self._ids = idx, ids - deleted
         return None
 
-    def open(self, catalog_vectors: Callable[[], tuple[np.ndarray, np.ndarray]],
-             catalog_ids: Callable[[], set[int]]) -> None:
+    def open(
+        self,
+        catalog_vectors: Callable[[], tuple[np.ndarray, np.ndarray]],
+        catalog_ids: Callable[[], set[int]],
+    ) -> None:
         """Load the index and make it match the catalog (rebuild if unusable)."""
         with self.lock.write():
             why = self._try_load()
@@ -150,9 +160,15 @@ class VectorIndex:
             self._index.save_index(str(tmp))
             _fsync(tmp)
             size = tmp.stat().st_size
-            meta = {"format": FORMAT_VERSION, "embedder": self.embedder_id, "dim": self.dim,
-                    "count": len(self._ids), "capacity": self._index.get_max_elements(),
-                    "bytes": size, "deleted": []}
+            meta = {
+                "format": FORMAT_VERSION,
+                "embedder": self.embedder_id,
+                "dim": self.dim,
+                "count": len(self._ids),
+                "capacity": self._index.get_max_elements(),
+                "bytes": size,
+                "deleted": [],
+            }
             # hnswlib keeps deleted labels in the file; record them so a reload skips them.
             all_ids = set(int(i) for i in self._index.get_ids_list())
             meta["deleted"] = sorted(all_ids - self._ids)
@@ -187,8 +203,9 @@ class VectorIndex:
                 idx.mark_deleted(int(labels[i]))
                 self._ids.discard(int(labels[i]))
         # big batches (a rebuild from the catalog) use every core; small ones stay on this one
-        idx.add_items(vecs, labels, num_threads=-1 if len(labels) > 1000 else 1,
-                      replace_deleted=True)
+        idx.add_items(
+            vecs, labels, num_threads=-1 if len(labels) > 1000 else 1, replace_deleted=True
+        )
         self._ids.update(int(x) for x in labels.tolist())
         self.dirty = True
 
@@ -217,8 +234,9 @@ class VectorIndex:
             k = min(k, n)
             self._index.set_ef(max(64, k + 16))
             try:
-                labels, dists = self._index.knn_query(np.asarray(vec, np.float32).reshape(1, -1),
-                                                      k=k, num_threads=1)
+                labels, dists = self._index.knn_query(
+                    np.asarray(vec, np.float32).reshape(1, -1), k=k, num_threads=1
+                )
             except RuntimeError:  # too few reachable elements after deletions: exact fallback
                 return self._exact_locked(vec, k)
             return labels[0].astype(np.int64), (1.0 - dists[0]).astype(np.float32)

@@ -88,9 +88,11 @@ def run_app(argv: list[str]) -> int:
 
     from studio.core.library import Library
     from studio.ui import style
+    from studio.ui.compat import guard_bool_refcount
     from studio.ui.main_window import MainWindow
     from studio.ui.settings import Settings
 
+    guard_bool_refcount()
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
     assert isinstance(app, QApplication)
     app.setApplicationName("Studio")

@@ -17,7 +17,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from studio.core.library import Library  # noqa: E402
+from studio.ui.compat import guard_bool_refcount  # noqa: E402
 from studio.ui.demo_kit import make_demo_kit  # noqa: E402
+
+guard_bool_refcount()  # PySide6 6.12.0 drops a reference to True on every emit
 
 
 class FakeOutput:
@@ -41,6 +44,11 @@ class FakeOutput:
 
     def close(self) -> None:
         self.closed = True
+
+
+@pytest.fixture
+def fake_output() -> FakeOutput:
+    return FakeOutput()
 
 
 @pytest.fixture(scope="session")

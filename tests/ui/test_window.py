@@ -115,12 +115,10 @@ def test_arrow_key_moves_and_plays(make_window: Any, library: Any, qtbot: Any) -
     assert not w.player.is_playing()
 
 
-def test_cut_off_fades_instead_of_clicking() -> None:
+def test_cut_off_fades_instead_of_clicking(fake_output: Any) -> None:
     from studio.ui.player import Player
 
-    from .conftest import FakeOutput
-
-    out = FakeOutput()
+    out = fake_output
     p = Player(lambda _d: out)
     p.open()
     p.play(np.ones(48000, np.float32))

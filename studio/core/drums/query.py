@@ -152,7 +152,9 @@ class ScoreTable:
     def build(cls, analyses: list[dict], names: list[str] | None = None,
               categories: tuple[str, ...] | None = None) -> ScoreTable:
         if categories is None:
-            from studio.core.drums import CATEGORIES as categories  # noqa: N811
+            from studio.core.drums import CATEGORIES
+
+            categories = CATEGORIES
         cat_pos = {c: i for i, c in enumerate(categories)}
         word_names = tuple(sorted({w for a in analyses if isinstance(a, dict)
                                    for w in (a.get("words") or {})}))
@@ -187,9 +189,9 @@ def score_table(query: Query, table: ScoreTable) -> np.ndarray:
         members = CATEGORY_GROUPS.get(query.category, (query.category,))
         weights = _GROUP_WEIGHT.get(members, (1.0,) * len(members))
         cat = np.zeros(n, np.float32)
-        for c, w in zip(members, weights, strict=False):
+        for c, weight in zip(members, weights, strict=False):
             if c in table.categories:
-                cat += w * table.probs[:, table.categories.index(c)]
+                cat += weight * table.probs[:, table.categories.index(c)]
     agree = []
     for w, d in query.words.items():
         col = (table.words[:, table.word_names.index(w)] if w in table.word_names
@@ -202,8 +204,8 @@ def score_table(query: Query, table: ScoreTable) -> np.ndarray:
         want |= {k for k, v in CATEGORY_WORDS.items() if v == query.category}
     if want and table.name_index:
         hits = np.zeros(n, np.float32)
-        for w in want:
-            rows = table.name_index.get(w)
+        for token in want:
+            rows = table.name_index.get(token)
             if rows is not None:
                 hits[rows] += 1.0
         s = (s + 0.05 * hits / len(want)) / 1.05
