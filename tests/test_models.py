@@ -256,7 +256,7 @@ def test_download_cancel(manager: ModelManager, mert_dir: Path, monkeypatch) -> 
 def test_mert_shapes_and_id(mert) -> None:
     assert (mert.name, mert.id, mert.sample_rate, mert.supports_text) == (
         "mert",
-        "mert-v1-95m-l6-mean",
+        "mert-v1-95m-l6-mean-trim60",
         24000,
         False,
     )
@@ -273,9 +273,16 @@ def test_mert_batch_independent_and_deterministic(mert) -> None:
     np.testing.assert_array_equal(mert.embed_audio(clips), together)
 
 
+def test_mert_ignores_trailing_silence(mert) -> None:
+    hit = _noise(12000, 7) * np.exp(-np.linspace(0, 12, 12000)).astype(np.float32)
+    padded = np.concatenate([hit, np.zeros(30000, np.float32)])
+    a, b = mert.embed_audio([hit, padded])
+    np.testing.assert_allclose(a, b, atol=1e-5)
+
+
 def test_mert_layers_and_pooling_override(mert_dir: Path, manager: ModelManager) -> None:
     manager.link("mert", mert_dir)
-    e = manager.load("mert", device="cpu", layers=(4, 5, 6), pooling="meanstd")
+    e = manager.load("mert", device="cpu", layers=(4, 5, 6), pooling="meanstd", trim_db=None)
     assert e.id == "mert-v1-95m-l4-6-meanstd" and e.dim == 64
     assert e.embed_audio([_noise(9000, 3)]).shape == (1, 64)
     with pytest.raises(EmbedderUnavailable, match="layers"):
@@ -292,6 +299,14 @@ def test_clap_batch_independent_and_deterministic(clap) -> None:
     alone = np.stack([clap.embed_audio([c])[0] for c in clips])
     np.testing.assert_allclose(together, alone, atol=1e-5)
     np.testing.assert_array_equal(clap.embed_audio(clips[2:3]), clap.embed_audio(clips[2:3]))
+
+
+def test_clap_fast_mel_matches_feature_extractor(clap) -> None:
+    clips = [_noise(48000, 4), _noise(777, 5), _noise(48000 * 10, 6)]
+    clips = [clap._prepare(c) for c in clips]
+    np.testing.assert_allclose(
+        clap._mel(clips).numpy(), clap._mel_reference(clips).numpy(), atol=2e-3, rtol=0
+    )
 
 
 def test_clap_text(clap) -> None:

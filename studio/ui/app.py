@@ -81,6 +81,17 @@ def _screenshot(window: object, path: str) -> None:
     QTimer.singleShot(int(os.environ.get("STUDIO_SCREENSHOT_DELAY_MS", "2000")), grab)
 
 
+def prepare_process() -> None:
+    """Process-wide settings the window relies on (also used by bench/ui_stall.py)."""
+    from studio.ui.compat import guard_singleton_refcounts
+
+
+    guard_singleton_refcounts()
+    # The GUI thread waits at most ~2 ms for the GIL when the indexing thread computes
+    # (Python's default is 5 ms, which alone eats a 60 Hz frame when several threads run).
+    sys.setswitchinterval(0.002)
+
+
 def run_app(argv: list[str]) -> int:
     """Open the main window on the library in --data-dir (or the default one); blocks."""
     from PySide6.QtCore import QTimer
@@ -88,11 +99,10 @@ def run_app(argv: list[str]) -> int:
 
     from studio.core.library import Library
     from studio.ui import style
-    from studio.ui.compat import guard_bool_refcount
     from studio.ui.main_window import MainWindow
     from studio.ui.settings import Settings
 
-    guard_bool_refcount()
+    prepare_process()
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
     assert isinstance(app, QApplication)
     app.setApplicationName("Studio")

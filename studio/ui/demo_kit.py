@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -30,10 +31,10 @@ def _band(noise: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
 def kick(rng: np.random.Generator, f_hi: float, f_lo: float, decay: float, drive: float) -> np.ndarray:
     t = _t(decay * 6)
-    freq = f_lo + (f_hi - f_lo) * np.exp(-t / 0.03)
+    freq = f_lo + (f_hi - f_lo) * np.exp(-t / 0.012)
     phase = 2 * np.pi * np.cumsum(freq) / SR
     y = np.sin(phase) * np.exp(-t / decay)
-    click = _band(rng.standard_normal(len(t)), 1500, 6000) * np.exp(-t / 0.003) * 0.3
+    click = _band(rng.standard_normal(len(t)), 1500, 8000) * np.exp(-t / 0.002) * 0.5
     return np.tanh(drive * (y + click)) / np.tanh(drive)
 
 
@@ -48,18 +49,18 @@ def snare(rng: np.random.Generator, tone: float, snap: float, decay: float) -> n
 def hat(rng: np.random.Generator, decay: float, brightness: float) -> np.ndarray:
     t = _t(max(decay * 6, 0.08))
     metal = sum(np.sign(np.sin(2 * np.pi * f * t)) for f in (205.3, 304.4, 369.6, 522.7, 540, 800))
-    noise = rng.standard_normal(len(t)) + 0.3 * metal
-    y = _band(noise, 6000 * brightness, 16000)
-    return y / (np.max(np.abs(y)) or 1) * np.exp(-t / decay)
+    noise = 0.5 * rng.standard_normal(len(t)) + metal
+    y = _band(noise, 7000 * brightness, 18000)
+    return y / (np.max(np.abs(y)) or 1) * np.exp(-t / decay) * np.minimum(1.0, t / 0.0005)
 
 
 def clap(rng: np.random.Generator, spread: float, tail: float) -> np.ndarray:
-    t = _t(0.5)
+    t = _t(0.4)
     env = np.zeros(len(t))
     for k in range(4):
         start = int(k * spread * SR)
-        env[start:] += np.exp(-(t[: len(t) - start]) / (0.006 if k < 3 else tail))
-    y = _band(rng.standard_normal(len(t)), 800, 5000) * env
+        env[start:] += np.exp(-(t[: len(t) - start]) / (0.004 if k < 3 else tail))
+    y = _band(rng.standard_normal(len(t)), 900, 2500) * env
     return y / (np.max(np.abs(y)) or 1)
 
 
@@ -73,24 +74,31 @@ def tom(rng: np.random.Generator, pitch: float, decay: float) -> np.ndarray:
 
 def _recipes() -> list[tuple[str, str, Callable[[np.random.Generator], np.ndarray]]]:
     r: list[tuple[str, str, Callable[[np.random.Generator], np.ndarray]]] = []
-    for i, (hi, lo, dec, drv) in enumerate([(160, 50, 0.18, 1.2), (220, 45, 0.35, 1.0),
-                                            (120, 40, 0.6, 1.1), (300, 60, 0.12, 3.0),
-                                            (180, 55, 0.25, 2.0), (140, 38, 0.9, 1.0)]):
-        r.append(("Kicks", f"Demo Kick {i + 1:02d}", lambda g, a=(hi, lo, dec, drv): kick(g, *a)))
+    for i, (hi, lo, dec, drv) in enumerate([(260, 50, 0.09, 1.5), (300, 45, 0.14, 1.2),
+                                            (220, 42, 0.13, 1.3), (350, 55, 0.06, 3.0),
+                                            (240, 48, 0.11, 2.0), (200, 40, 0.16, 1.2)]):
+        r.append(("Kicks", f"Demo Kick {i + 1:02d}", partial(kick, f_hi=hi, f_lo=lo, decay=dec, drive=drv)))
     for i, (tone, snap, dec) in enumerate([(190, 0.8, 0.12), (220, 1.0, 0.08), (170, 0.6, 0.2),
                                            (240, 1.2, 0.06), (200, 0.9, 0.15), (160, 0.7, 0.25)]):
-        r.append(("Snares", f"Demo Snare {i + 1:02d}", lambda g, a=(tone, snap, dec): snare(g, *a)))
-    for i, (dec, br) in enumerate([(0.03, 1.0), (0.02, 1.2), (0.05, 0.8), (0.04, 1.1),
-                                   (0.35, 1.0), (0.5, 0.9)]):
-        kind = "Open Hat" if dec > 0.2 else "Closed Hat"
-        r.append(("Hats", f"Demo {kind} {i + 1:02d}", lambda g, a=(dec, br): hat(g, *a)))
-    for i, (spread, tail) in enumerate([(0.010, 0.08), (0.012, 0.12), (0.008, 0.05),
-                                        (0.015, 0.15), (0.011, 0.1)]):
-        r.append(("Claps", f"Demo Clap {i + 1:02d}", lambda g, a=(spread, tail): clap(g, *a)))
+        r.append(("Snares", f"Demo Snare {i + 1:02d}", partial(snare, tone=tone, snap=snap, decay=dec)))
+    for i, (dec, br) in enumerate([(0.015, 1.0), (0.012, 1.2), (0.025, 0.8), (0.02, 1.1),
+                                   (0.18, 1.0), (0.25, 0.9)]):
+        kind = "Open Hat" if dec > 0.1 else "Closed Hat"
+        r.append(("Hats", f"Demo {kind} {i + 1:02d}", partial(hat, decay=dec, brightness=br)))
+    for i, (spread, tail) in enumerate([(0.010, 0.05), (0.012, 0.07), (0.008, 0.04),
+                                        (0.014, 0.08), (0.011, 0.06)]):
+        r.append(("Claps", f"Demo Clap {i + 1:02d}", partial(clap, spread=spread, tail=tail)))
     for i, (pitch, dec) in enumerate([(90, 0.3), (120, 0.25), (150, 0.22), (190, 0.18),
                                       (240, 0.15), (75, 0.4)]):
-        r.append(("Toms", f"Demo Tom {i + 1:02d}", lambda g, a=(pitch, dec): tom(g, *a)))
+        r.append(("Toms", f"Demo Tom {i + 1:02d}", partial(tom, pitch=pitch, decay=dec)))
     return r
+
+
+def _trim(y: np.ndarray, floor: float = 1e-3) -> np.ndarray:
+    """Cut the silent tail (below -60 dB of the peak), keeping 10 ms after the last sound."""
+    loud = np.flatnonzero(np.abs(y) > floor * (np.max(np.abs(y)) or 1.0))
+    end = int(loud[-1]) + int(0.01 * SR) if len(loud) else len(y)
+    return y[: min(len(y), end)]
 
 
 def make_demo_kit(data_dir: str | Path) -> Path:
@@ -99,7 +107,7 @@ def make_demo_kit(data_dir: str | Path) -> Path:
     for i, (group, name, make) in enumerate(_recipes()):
         rng = np.random.default_rng(1000 + i)
         y = make(rng)
-        y = 0.89 * y / (np.max(np.abs(y)) or 1.0)
+        y = _trim(0.89 * y / (np.max(np.abs(y)) or 1.0))
         fade = min(len(y), int(0.005 * SR))
         y[-fade:] *= np.linspace(1, 0, fade)
         (root / group).mkdir(parents=True, exist_ok=True)

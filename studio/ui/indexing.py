@@ -16,6 +16,10 @@ from studio.core.library import Library
 from studio.ui.worker import Job, Worker, start_worker
 
 
+# Indexing is background work: it (and its analysis processes) yields the CPU to the window.
+BACKGROUND_NICE = 10
+
+
 def _model_states(lib: Library) -> dict[str, str]:
     try:
         mm = lib.model_manager()
@@ -76,7 +80,8 @@ class IndexController(QObject):
         self.worker = start_worker(index_job, self.lib, roots, self.load_models, self.workers,
                                    on_progress=self._on_progress, on_result=self.finished.emit,
                                    on_error=lambda _e: self.finished.emit(None),
-                                   on_done=self._on_done, title="Indexing", parent=self)
+                                   on_done=self._on_done, title="Indexing", parent=self,
+                                   nice=BACKGROUND_NICE)
         self.running_changed.emit(True)
         self.progress.emit(Progress("scan", 0, 0, ""))
 

@@ -87,7 +87,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.setStatusBar(self.status)
         self.search_bar.edit.setAcceptDrops(False)  # a dropped file searches, not types its URL
-        self.actions = build_actions(self)
+        self.commands = build_actions(self)
         self._connect()
         self._restore()
         self.refresh_library()
@@ -101,12 +101,12 @@ class MainWindow(QMainWindow):
         res.welcome.add_requested.connect(self.add_folder_dialog)
         res.welcome.demo_requested.connect(self.try_demo_kit)
         res.view.selectionModel().currentRowChanged.connect(self._result_current)
-        res.view.context_requested.connect(self.actions.show_context_menu)
+        res.view.context_requested.connect(self.commands.show_context_menu)
         res.view.doubleClicked.connect(lambda _i: self.audition.play())
         lib.add_requested.connect(self.add_folder_dialog)
         lib.remove_requested.connect(self.remove_folder)
         lib.file_selected.connect(lambda p: self.audition.select(p))
-        lib.context_requested.connect(self.actions.show_context_menu)
+        lib.context_requested.connect(self.commands.show_context_menu)
         self.searcher.results.connect(self._show_results)
         self.searcher.failed.connect(self._search_failed)
         self.audition.message.connect(self.status.say)
@@ -246,7 +246,7 @@ class MainWindow(QMainWindow):
         q = self.query()
         if q is None:
             self.searcher.cancel()
-            self.results.model.set_hits([])
+            self.results.set_hits([])
             self.results.set_header("Drop a sample anywhere, or describe a sound")
             return
         self.results.show_welcome(False)
@@ -270,7 +270,7 @@ class MainWindow(QMainWindow):
     def _show_results(self, res: Any, header: str) -> None:
         self.results.show_welcome(False)
         self.results.set_message("")
-        self.results.model.set_hits(res.hits)
+        self.results.set_hits(res.hits)
         self.results.set_header(header, like_active=bool(self.like))
         self.status.say(f"{len(res.hits):,} results in {res.ms:.0f} ms "
                         f"({', '.join(res.embedders)})")

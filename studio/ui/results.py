@@ -65,8 +65,8 @@ class ResultsModel(QAbstractTableModel):
                 return h.category or "—"
             if col == 2:
                 return "—" if h.duration is None else f"{h.duration:.2f} s"
-            if col == 3:
-                return f"{h.score:.2f}"
+            if col == 3:  # fused scores can dip below 0 ("less alike than random"); show 0
+                return f"{max(h.score, 0.0):.2f}"
             return h.folder
         if role == Qt.ItemDataRole.ToolTipRole:
             words = (h.analysis or {}).get("words") or {}

@@ -67,12 +67,16 @@ class ResultsArea(QStackedWidget):
         self.view = ResultsView()
         self.view.setModel(self.model)
         self.view.set_column_widths()
+        self.view.horizontalHeader().setSortIndicator(3, Qt.SortOrder.DescendingOrder)
         self.header = QLabel("Drop a sample anywhere, or describe a sound")
         self.header.setObjectName("resultsHeader")
         self.header.setTextFormat(Qt.TextFormat.PlainText)
         self.clear_like = QToolButton()
         self.clear_like.setIcon(style.icon("cancel"))
         self.clear_like.setToolTip("Forget the dropped sample (search by words only)")
+        policy = self.clear_like.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)  # the header must not jump when it appears
+        self.clear_like.setSizePolicy(policy)
         self.clear_like.setVisible(False)
         self.clear_like.clicked.connect(self.clear_like_requested)
         self.message = QLabel("")
@@ -96,6 +100,11 @@ class ResultsArea(QStackedWidget):
 
     def show_welcome(self, on: bool) -> None:
         self.setCurrentWidget(self.welcome if on else self.results_page)
+
+    def set_hits(self, hits: list) -> None:
+        """New results arrive ranked by match: show them so, whatever the last sort was."""
+        self.model.set_hits(hits)
+        self.view.horizontalHeader().setSortIndicator(3, Qt.SortOrder.DescendingOrder)
 
     def set_header(self, text: str, like_active: bool = False) -> None:
         self.header.setText(text)

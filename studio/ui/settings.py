@@ -42,7 +42,7 @@ class Settings:
         self.qs = QSettings(str(self.path), QSettings.Format.IniFormat)
 
     def get(self, key: Key) -> Any:
-        raw = self.qs.value(key.name, None)
+        raw: Any = self.qs.value(key.name, None)
         if raw is None:
             return key.default
         try:

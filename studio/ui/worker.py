@@ -8,6 +8,7 @@ window shows them in one place. Progress is coalesced so a chatty task cannot fl
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import traceback
@@ -68,9 +69,10 @@ class Worker(QThread):
     done = Signal()  # after returned/errored, whatever happened
 
     def __init__(self, fn: Callable[..., Any], *args: Any, title: str = "Background task",
-                 notify: bool = True, **kwargs: Any) -> None:
+                 notify: bool = True, nice: int = 0, **kwargs: Any) -> None:
         super().__init__()
         self._fn, self._args, self._kwargs = fn, args, kwargs
+        self.nice = nice
         self.title = title
         self.notify = notify
         self.job = Job(self)
@@ -79,6 +81,8 @@ class Worker(QThread):
         self.finished.connect(self._cleanup)
 
     def run(self) -> None:  # on the worker thread
+        if self.nice:
+            _lower_priority(self.nice)
         try:
             result = self._fn(self.job, *self._args, **self._kwargs)
         except Exception as e:  # noqa: BLE001 - routed to the notifier, never lost
@@ -107,17 +111,30 @@ class Worker(QThread):
         self.deleteLater()
 
 
+def _lower_priority(nice: int) -> None:
+    """Make this thread (and the processes it starts) yield the CPU to the window.
+
+    On Linux niceness is per thread and inherited by processes the thread starts, so the
+    indexer's analysis pool runs at the same lower priority. Elsewhere this does nothing.
+    """
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+    except (AttributeError, OSError):
+        pass
+
+
 def start_worker(fn: Callable[..., Any], *args: Any, on_result: Callable[[Any], None] | None = None,
                  on_progress: Callable[[Any], None] | None = None,
                  on_error: Callable[[BaseException], None] | None = None,
                  on_done: Callable[[], None] | None = None, title: str = "Background task",
-                 notify: bool = True, parent: QObject | None = None, **kwargs: Any) -> Worker:
+                 notify: bool = True, parent: QObject | None = None, nice: int = 0,
+                 **kwargs: Any) -> Worker:
     """Create, connect and start a Worker; the callbacks run on the GUI thread.
 
     With `parent`, callbacks are dropped once the parent is deleted or marked `_closed`
     (results still queued when a window closes must not reach its deleted widgets).
     """
-    w = Worker(fn, *args, title=title, notify=notify, **kwargs)
+    w = Worker(fn, *args, title=title, notify=notify, nice=nice, **kwargs)
     if parent is not None:
         on_result, on_progress, on_error, on_done = (
             _guard(parent, f) for f in (on_result, on_progress, on_error, on_done))

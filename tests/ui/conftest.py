@@ -17,10 +17,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from studio.core.library import Library  # noqa: E402
-from studio.ui.compat import guard_bool_refcount  # noqa: E402
+from studio.ui.compat import guard_singleton_refcounts  # noqa: E402
 from studio.ui.demo_kit import make_demo_kit  # noqa: E402
 
-guard_bool_refcount()  # PySide6 6.12.0 drops a reference to True on every emit
+guard_singleton_refcounts()  # PySide6 6.12.0 drops references to None/True (see studio.ui.compat)
 
 
 class FakeOutput:

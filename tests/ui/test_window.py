@@ -109,7 +109,7 @@ def test_arrow_key_moves_and_plays(make_window: Any, library: Any, qtbot: Any) -
     qtbot.waitUntil(lambda: w.player.path == second, timeout=5000)
     w.fake_outputs[-1].pull(256)
     assert w.player.is_playing()
-    w.actions.stop.trigger()  # Esc
+    w.commands.stop.trigger()  # Esc
     out = w.fake_outputs[-1].pull(256)  # the cut fades out over 5 ms, then silence
     assert np.abs(out[-16:]).max() == 0.0
     assert not w.player.is_playing()
@@ -194,7 +194,7 @@ def test_first_run_welcome_and_demo_kit(make_window: Any, empty_library: Any,
 
 def test_settings_are_remembered(make_window: Any, library: Any) -> None:
     w = make_window(library)
-    w.actions.auto_play.trigger()  # off
+    w.commands.auto_play.trigger()  # off
     w.resize(900, 600)
     w.close()
     st = S.Settings(library.data_dir)
@@ -203,4 +203,4 @@ def test_settings_are_remembered(make_window: Any, library: Any) -> None:
     assert not st.get(S.GEOMETRY).isEmpty()
     w2 = make_window(library)
     assert w2.audition.auto_play is False
-    assert w2.actions.auto_play.isChecked() is False
+    assert w2.commands.auto_play.isChecked() is False

@@ -122,6 +122,9 @@ def download_files(
         except DownloadCancelled:
             raise
         except Exception as e:
+            # A cancel raised inside a native (xet) progress callback may come back wrapped.
+            if should_stop is not None and should_stop():
+                raise DownloadCancelled("download cancelled") from e
             raise DownloadError(f"downloading {name} failed: {_short(e)}") from e
         seen["done"] += size
         if progress is not None:

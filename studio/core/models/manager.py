@@ -148,23 +148,23 @@ class ModelManager:
                 size,
             )
 
-        dl = self._read_download(spec.name)
-        if dl is not None:
-            if dl.get("state") == "downloading":
-                total = int(dl.get("total") or 0)
-                pct = 100.0 * int(dl.get("done") or 0) / total if total else None
-                return make("downloading", pct)
-            if dl.get("state") == "failed":
-                return make("failed", reason=str(dl.get("reason") or "download failed"))
-        folder, source = self.find(spec.name)
-        if folder is None:
+        dl = self._read_download(spec.name) or {}
+        if dl.get("state") == "downloading":
+            total = int(dl.get("total") or 0)
+            pct = 100.0 * int(dl.get("done") or 0) / total if total else None
+            return make("downloading", pct)
+        folder, _ = self.find(spec.name)
+        if folder is not None:
+            try:
+                validate_folder(spec, folder, deep=False)
+            except FolderError as e:
+                return make("failed", reason=str(e), path=folder)
+        elif dl.get("state") == "failed":
+            return make("failed", reason=str(dl.get("reason") or "download failed"))
+        else:
             return make(
                 "missing", reason=f"not downloaded; run `studio models download {spec.name}`"
             )
-        try:
-            validate_folder(spec, folder, deep=False)
-        except FolderError as e:
-            return make("failed", reason=str(e), path=folder)
         return make("ready", 100.0, path=folder)
 
     def list(self) -> builtins.list[ModelStatus]:
@@ -288,5 +288,5 @@ class ModelManager:
             from studio.core.models.clap import ClapEmbedder
 
             return ClapEmbedder(folder, device=dev, dtype=dt, **options)
-        except (FolderError, ValueError, OSError, RuntimeError, KeyError) as e:
+        except Exception as e:  # whatever breaks a load, the user gets one line
             raise EmbedderUnavailable(f"{spec.title} cannot load from {folder}: {e}") from e

@@ -35,6 +35,9 @@ MIN_SAMPLES = 2400
 DEFAULT_LAYERS: tuple[int, ...] = (6,)
 DEFAULT_POOLING = "mean"
 POOLINGS = ("mean", "meanstd")
+# The tail after a one-shot has fallen this far below its peak is not embedded.
+TRIM_DB = 60.0
+TRIM_STEP = 1200  # 50 ms
 
 
 def check_mert_config(cfg: dict[str, Any]) -> None:
@@ -61,14 +64,31 @@ def hubert_config(cfg: dict[str, Any]) -> Any:
     return HubertConfig(**kwargs)
 
 
-def embedder_id(layers: Sequence[int], pooling: str) -> str:
+def trim_tail(y: np.ndarray, db: float = TRIM_DB) -> np.ndarray:
+    """Cut a one-shot's tail once it stays `db` below its peak, keeping whole TRIM_STEPs.
+
+    Compute grows with length, and a quiet tail (or trailing silence some packs add) says
+    little about the sound; rounding to TRIM_STEP keeps real audio, never adds padding, and
+    gives clips of equal length a chance to share a batch.
+    """
+    peak = float(np.max(np.abs(y)))
+    if peak <= 0.0:
+        return y[:MIN_SAMPLES]
+    loud = np.flatnonzero(np.abs(y) > peak * 10.0 ** (-db / 20.0))
+    end = int(loud[-1]) + 1
+    end = min(y.size, -(-end // TRIM_STEP) * TRIM_STEP)
+    return y[:end]
+
+
+def embedder_id(layers: Sequence[int], pooling: str, trim_db: float | None = TRIM_DB) -> str:
     if len(layers) == 1:
         part = f"l{layers[0]}"
     elif list(layers) == list(range(layers[0], layers[-1] + 1)):
         part = f"l{layers[0]}-{layers[-1]}"
     else:
         part = "l" + "+".join(str(i) for i in layers)
-    return f"mert-v1-95m-{part}-{pooling}"
+    trim = "" if trim_db is None else f"-trim{trim_db:g}"
+    return f"mert-v1-95m-{part}-{pooling}{trim}"
 
 
 class MertEmbedder(Embedder):
@@ -85,6 +105,7 @@ class MertEmbedder(Embedder):
         dtype: str = "float32",
         layers: Sequence[int] = DEFAULT_LAYERS,
         pooling: str = DEFAULT_POOLING,
+        trim_db: float | None = TRIM_DB,
     ) -> None:
         import json
 
@@ -131,12 +152,15 @@ class MertEmbedder(Embedder):
         self._pooling = pooling
         hidden = int(config.hidden_size)
         self.dim = hidden * (2 if pooling == "meanstd" else 1)
-        self.id = embedder_id(layers, pooling)
+        self._trim_db = trim_db
+        self.id = embedder_id(layers, pooling, trim_db)
         self.device = device
         self.dtype = dtype
 
     def _prepare(self, clip: np.ndarray) -> np.ndarray:
         y = np.asarray(clip, dtype=np.float32).reshape(-1)[: int(MAX_SECONDS * SAMPLE_RATE)]
+        if self._trim_db is not None and y.size:
+            y = trim_tail(y, self._trim_db)
         if y.size < MIN_SAMPLES:
             y = np.pad(y, (0, MIN_SAMPLES - y.size))
         return y
