@@ -87,19 +87,18 @@ def build_clap(folder: Path) -> None:
 
 
 def throughput(emb, clips, batch: int) -> tuple[float, float]:
-    """(one-shots/s by the wall clock, one-shots/s by this process's CPU time / threads).
+    """(one-shots/s by the wall clock, one-shots/s per all cores' worth of this process's CPU).
 
-    The second figure is what the machine would do if nothing else ran on it: on a shared
-    machine the wall clock counts other processes' time too.
+    The second figure is what the machine would do if nothing else ran on it (with fewer
+    threads than cores: one worker per `threads` cores): on a shared machine the wall clock
+    counts other processes' time too.
     """
-    import torch
-
     emb.embed_audio(clips[:batch])  # warm up
     t, c = time.perf_counter(), time.process_time()
     for s in range(0, len(clips), batch):
         emb.embed_audio(clips[s : s + batch])
     wall, cpu = time.perf_counter() - t, time.process_time() - c
-    return len(clips) / wall, len(clips) * torch.get_num_threads() / cpu
+    return len(clips) / wall, len(clips) * (os.cpu_count() or 1) / cpu
 
 
 def run_one(model: str, n_clips: int) -> dict:
@@ -148,18 +147,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--model", choices=["mert", "clap"])
     ap.add_argument("--clips", type=int, default=32)
+    ap.add_argument("--threads", type=int, help="torch threads (default: the cores, up to 8)")
     ap.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.threads:
+        os.environ["STUDIO_THREADS"] = str(args.threads)
     if args.model:
         result = run_one(args.model, args.clips)
         print(json.dumps(result) if args.json else result)
         return
     import torch
 
-    print(
-        f"torch {torch.__version__}, {os.cpu_count()} CPU cores, "
-        f"{min(os.cpu_count() or 1, 8)} intra-op threads"
-    )
+    threads = args.threads or min(os.cpu_count() or 1, 8)
+    print(f"torch {torch.__version__}, {os.cpu_count()} CPU cores, {threads} intra-op threads")
     print(f"load average {os.getloadavg()[0]:.1f} (a shared machine makes wall-clock figures low)")
     print(
         f"{'model':<9} {'dtype':<9} {'batch':>5} {'wall /s':>8} {'cpu-est /s':>10} {'target':>7} "

@@ -17,7 +17,10 @@ files). Checks, each with its exit code and stderr (any "Traceback" fails it):
      that stays up 3 s (so the deferred imports after the first frame — pyqtgraph, the audio
      device, the model manager — happen too) saves a grab and exits 0.
   6. `info` exits 0.
-  7. with --xvfb-screenshot: the same on a real X server (xvfb-run -a), saving the grab.
+  7. bundles that carry torch (build.sh --with-models): tiny random MERT and CLAP folders
+     (tests/tiny_models.py, built with the source venv) are `models link`ed, indexed with
+     `--models default,mert,clap`, and `search --text` answers through CLAP.
+  8. with --xvfb-screenshot: the same on a real X server (xvfb-run -a), saving the grab.
 Prints cold-start figures: process start to window shown, and to `info` exiting.
 Exit status 0 when everything passed. Hooks used (studio/ui/app.py): STUDIO_STARTUP_PROBE,
 STUDIO_SCREENSHOT, STUDIO_SCREENSHOT_QUIT, STUDIO_SCREENSHOT_DELAY_MS.
@@ -34,8 +37,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 120
@@ -125,6 +129,40 @@ def source_results(args: list[str]) -> list[str] | None:
     p = subprocess.run([str(py), "-m", "studio", *args], env=env, capture_output=True,
                        text=True, timeout=TIMEOUT, cwd=ROOT)
     return [r["path"] for r in results(p.stdout)] if p.returncode == 0 else None
+
+
+def carries_torch(exe: Path) -> bool:
+    return any((d / "torch").is_dir() for d in (exe.parent / "_internal",
+                                                  exe.parent.parent / "Frameworks"))
+
+
+def check_models(cli: Path, env: dict[str, str], kit: Path, tmp: Path, ok) -> None:
+    """Link tiny random MERT/CLAP folders, index with them, query CLAP by text."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    try:
+        from tiny_models import build_tiny_clap, build_tiny_mert
+    except ImportError as e:
+        print(f"skip models check: {e}", flush=True)
+        return
+    data = tmp / "data-models"
+    mert = build_tiny_mert(tmp / "models" / "MERT-v1-95M")
+    clap = build_tiny_clap(tmp / "models" / "larger_clap_music")
+    for name, folder in (("mert", mert), ("clap", clap)):
+        run([str(cli), "models", "link", name, str(folder), "--data-dir", str(data)], env,
+            f"models link {name}")
+    p, _ = run([str(cli), "models", "list", "--data-dir", str(data)], env, "models list")
+    if p.stdout.count("ready") < 2:
+        raise Fail(f"models list: both should be ready:\n{p.stdout}")
+    p, wall = run([str(cli), "index", str(kit), "--models", "default,mert,clap",
+                   "--data-dir", str(data)], env, "index --models default,mert,clap", 300)
+    ok(f"index with tiny MERT + CLAP through the bundled torch ({wall:.1f} s)")
+    p, wall = run([str(cli), "search", "--text", "snare", "-k", "5", "--json",
+                   "--data-dir", str(data)], env, "search --text (CLAP)", 300)
+    line = json.loads([ln for ln in p.stdout.splitlines() if ln.startswith("{")][0])
+    used = line.get("embedders", [])
+    if "clap" not in used:
+        raise Fail(f"search --text with CLAP linked did not use it: embedders {used}")
+    ok(f"search --text answered with {used} ({wall:.1f} s)")
 
 
 def grab_ok(png: Path) -> str:
@@ -231,6 +269,9 @@ def main() -> int:
             infos.append(round(wall, 3))
         figures["info_s"] = infos
         ok(f"info: exit 0; process start -> exit median {statistics.median(infos):.2f} s")
+
+        if carries_torch(cli):
+            check_models(cli, env, kit, tmp, ok)
 
         if a.xvfb_screenshot:
             if not shutil.which("xvfb-run"):

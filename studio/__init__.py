@@ -1,8 +1,5 @@
 """Studio: find drum samples by how they sound."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("studio")
-except PackageNotFoundError:  # running from a source tree without install
-    __version__ = "0.0.0+src"
+# Kept in step with pyproject.toml by tests/test_meta.py (importlib.metadata costs ~90 ms
+# of start-up).
+__version__ = "0.1.0"

@@ -18,9 +18,9 @@ SIZES = (16, 24, 32, 48, 64, 128, 256, 512, 1024)
 
 
 def render(size: int) -> bytes:
-    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
-    from PySide6.QtGui import QImage, QPainter
-    from PySide6.QtSvg import QSvgRenderer
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt  # noqa: TID251 - a build tool, not studio.core
+    from PySide6.QtGui import QImage, QPainter  # noqa: TID251 - a build tool, not studio.core
+    from PySide6.QtSvg import QSvgRenderer  # noqa: TID251 - a build tool, not studio.core
 
     renderer = QSvgRenderer(str(HERE / "studio.svg"))
     img = QImage(size, size, QImage.Format.Format_ARGB32)
@@ -39,7 +39,7 @@ def render(size: int) -> bytes:
 def main() -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PIL import Image
-    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtGui import QGuiApplication  # noqa: TID251 - a build tool, not studio.core
 
     app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])  # noqa: F841
     images = {}

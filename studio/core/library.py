@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,7 @@ class ContentTable:
     key: tuple[int, int]
     item_ids: list[int]
     scores: ScoreTable
+    built: float
 
 
 class Library:
@@ -49,6 +51,8 @@ class Library:
         self._indexes: dict[str, VectorIndex] = {}
         self._lock = threading.RLock()
         self._table: ContentTable | None = None
+        self._parsed: dict[int, dict[str, Any]] = {}  # content id -> analysis
+        self._indexing = False
         self.searcher = Searcher(self)
 
     # ---- roots ---------------------------------------------------------------------------
@@ -157,8 +161,12 @@ class Library:
         for e in embs:
             self.index_for(e)
         ix = Indexer(self.catalog, self, self.builtin, workers=workers)
-        rep = ix.run(roots, embs, progress, should_stop)
-        self._table = None
+        self._indexing = True
+        try:
+            rep = ix.run(roots, embs, progress, should_stop)
+        finally:
+            self._indexing = False
+            self._table = None
         return rep
 
     def search(self, q: Query) -> SearchResult:
@@ -189,24 +197,38 @@ class Library:
         ]
 
     def content_table(self) -> ContentTable:
+        """The table text search ranks; rebuilt when files change, but while an index run
+        is adding files at most once a second (each analysis is parsed only once)."""
+        t = self._table
+        if t is not None and self._indexing and time.monotonic() - t.built < 1.0:
+            return t
         db = self.catalog.db
         key_row = db.execute("SELECT COUNT(*), COALESCE(MAX(id),0) FROM files").fetchone()
         key = (int(key_row[0]), int(key_row[1]))
-        t = self._table
         if t is not None and t.key == key:
             return t
         rows = db.execute(
-            "SELECT MIN(i.id), c.analysis, MIN(f.path) FROM contents c "
+            "SELECT c.id, MIN(i.id), MIN(f.path) FROM contents c "
             "JOIN items i ON i.content_id=c.id JOIN files f ON f.content_id=c.id "
             "GROUP BY c.id ORDER BY c.id"
         ).fetchall()
+        parsed = self._parsed
+        new = [int(r[0]) for r in rows if int(r[0]) not in parsed]
+        for i in range(0, len(new), 900):
+            chunk = new[i : i + 900]
+            q = ",".join("?" * len(chunk))
+            for cid, an in db.execute(
+                f"SELECT id, analysis FROM contents WHERE id IN ({q})", chunk
+            ):
+                parsed[int(cid)] = json.loads(an) if an else {}
         names = [
             f"{os.path.basename(os.path.dirname(r[2]))}/{os.path.basename(r[2])}" for r in rows
         ]
         t = ContentTable(
             key,
-            [int(r[0]) for r in rows],
-            ScoreTable.build([json.loads(r[1]) if r[1] else {} for r in rows], names),
+            [int(r[1]) for r in rows],
+            ScoreTable.build([parsed.get(int(r[0]), {}) for r in rows], names),
+            time.monotonic(),
         )
         self._table = t
         return t

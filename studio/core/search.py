@@ -156,9 +156,8 @@ class Searcher:
             clip_cache: dict[int, np.ndarray] = {}
             for emb in embedders:
                 vec = None
-                if item is not None:
-                    got = lib.index_for(emb).get([item])
-                    vec = got[0] if len(got) else None
+                if item is not None and item in lib.index_for(emb):
+                    vec = lib.index_for(emb).get([item])[0]
                 if vec is None:
                     if emb.sample_rate not in clip_cache:
                         try:

@@ -250,11 +250,20 @@ class VectorIndex:
         return ids[order], sims[order].astype(np.float32)
 
     def get(self, labels: list[int]) -> np.ndarray:
-        """Stored (normalised) vectors of items present in the index."""
+        """Stored (normalised) vectors, one row per label; zeros for a label not indexed yet
+        (the catalog commits a batch just before the index receives it)."""
         with self.lock.read():
+            out = np.zeros((len(labels), self.dim), np.float32)
             if self._index is None or not labels:
-                return np.zeros((0, self.dim), np.float32)
-            return np.asarray(self._index.get_items(labels), dtype=np.float32)
+                return out
+            have = [i for i, lab in enumerate(labels) if int(lab) in self._ids]
+            if have:
+                got = self._index.get_items([int(labels[i]) for i in have])
+                out[have] = np.asarray(got, dtype=np.float32)
+            return out
+
+    def __contains__(self, label: object) -> bool:
+        return label in self._ids
 
     def sample(self, n: int, seed: int = 0) -> np.ndarray:
         with self.lock.read():

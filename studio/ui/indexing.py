@@ -15,7 +15,6 @@ from studio.core.indexer import Progress
 from studio.core.library import Library
 from studio.ui.worker import Job, Worker, start_worker
 
-
 # Indexing is background work: it (and its analysis processes) yields the CPU to the window.
 BACKGROUND_NICE = 10
 

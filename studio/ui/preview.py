@@ -57,7 +57,9 @@ class PreviewPanel(QWidget):
         wave.getPlotItem().hideAxis("bottom")
         wave.setYRange(-1.0, 1.0, padding=0.02)
         spec.setXLink(wave)
-        spec.getPlotItem().getAxis("bottom").setLabel("seconds")
+        bottom = spec.getPlotItem().getAxis("bottom")
+        bottom.setLabel("seconds")
+        bottom.enableAutoSIPrefix(False)  # "seconds (x0.001)" reads badly
         self._curve = pg.PlotDataItem(pen=pg.mkPen(WAVE_COLOUR, width=1), connect="pairs")
         self._zero = pg.InfiniteLine(pos=0.0, angle=0, pen=pg.mkPen("#2d333b"))
         wave.addItem(self._zero)

@@ -1,0 +1,245 @@
+"""Quality and speed of the built-in embedder on the anonymized dev corpus; prints figures.
+
+    python3 ../shared/corpus/make_dev_corpus.py /tmp/corpus_anon --anonymize
+    .venv/bin/python bench/quality.py [--corpus /tmp/corpus_anon]
+
+Figures (targets from PRODUCT.md):
+- same-class precision@10: each file queries all other files by cosine (target >= 0.85);
+- near-duplicate recall@1: transformed copies of each file query the library of originals
+  (target >= 0.97). Files that are the same waveform up to a gain factor (velocity layers
+  made by scaling, kits that share samples) count as one sound: a copy that finds its
+  source's twin is a hit, since a gain-independent embedder cannot tell them apart;
+- speed: decode + features, files/s, against a librosa.load + MFCC loop (target >= 20x).
+The learned projection is scored leave-one-kit-out: for each kit K it is fitted on the other
+kits (less any sound shared with K) and K's queries are scored against the whole corpus. The
+in-sample figure of the shipped fit is printed too, for reference only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import io
+import sys
+import time
+from collections import defaultdict
+from multiprocessing import Pool
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from studio.core.audio import decode, resample  # noqa: E402
+from studio.core.embedders import builtin  # noqa: E402
+from studio.core.embedders.base import l2_normalize  # noqa: E402
+
+SR = builtin.SAMPLE_RATE
+TRANSFORMS = (
+    "gain-12dB", "gain+6dB", "pitch+1st", "pitch-1st", "lowpass4k",
+    "noise30dB", "trim-head5ms", "trim-tail", "resample32k", "ogg",
+)  # fmt: skip
+
+
+def _load_train():
+    path = ROOT / "resources" / "builtin" / "train_builtin.py"
+    spec = importlib.util.spec_from_file_location("train_builtin", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def transform(name: str, y: np.ndarray, sr: int, rng: np.random.Generator) -> tuple[np.ndarray, int]:
+    import soundfile as sf
+    import soxr
+    from scipy.signal import butter, sosfilt
+
+    if name == "gain-12dB":
+        return y * 10 ** (-12 / 20), sr
+    if name == "gain+6dB":
+        return y * min(2.0, 0.99 / (np.abs(y).max() + 1e-12)), sr
+    if name in ("pitch+1st", "pitch-1st"):
+        st = 1 if name == "pitch+1st" else -1
+        return soxr.resample(y, sr * 2 ** (st / 12), sr), sr
+    if name == "lowpass4k":
+        return sosfilt(butter(8, 4000, fs=sr, output="sos"), y), sr
+    if name == "noise30dB":
+        return y + rng.standard_normal(len(y)) * np.sqrt(np.mean(y**2) / 1000), sr
+    if name == "trim-head5ms":
+        return y[int(0.005 * sr) :], sr
+    if name == "trim-tail":  # keep 60 %, 10 ms fade-out
+        z = y[: max(int(len(y) * 0.6), 16)].copy()
+        f = min(len(z), int(0.01 * sr))
+        z[len(z) - f :] *= np.linspace(1, 0, f)
+        return z, sr
+    if name == "resample32k":
+        return soxr.resample(y, sr, 32000), 32000
+    if name == "ogg":
+        buf = io.BytesIO()
+        sf.write(buf, y, sr, format="OGG", subtype="VORBIS")
+        buf.seek(0)
+        return sf.read(buf, dtype="float32")[0], sr
+    raise ValueError(name)
+
+
+def same_sound_groups(ys: list[np.ndarray], thr: float = 0.999) -> np.ndarray:
+    """Group id per clip; clips equal up to a gain factor share one."""
+    g = np.arange(len(ys))
+    by_len: dict[int, list[int]] = defaultdict(list)
+    for i, y in enumerate(ys):
+        by_len[len(y)].append(i)
+    for idx in by_len.values():
+        for a, i in enumerate(idx):
+            for j in idx[:a]:
+                x, y = ys[i].astype(np.float64), ys[j].astype(np.float64)
+                if np.dot(x, y) > thr * np.sqrt(np.dot(x, x) * np.dot(y, y)) + 1e-30:
+                    g[i] = g[j]
+                    break
+    return g
+
+
+def precision_at_10(emb: np.ndarray, cls: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    e = l2_normalize(emb)
+    s = e[queries] @ e.T
+    s[np.arange(len(queries)), queries] = -np.inf
+    nn = np.argsort(-s, axis=1)[:, :10]
+    return (cls[nn] == cls[queries][:, None]).mean(axis=1)
+
+
+def dup_hits(q: np.ndarray, lib: np.ndarray, group: np.ndarray, src: np.ndarray) -> np.ndarray:
+    nn = (l2_normalize(q) @ l2_normalize(lib).T).argmax(axis=1)
+    return group[nn] == group[src]
+
+
+def score(name, emb, copies, cls, group, queries=None):
+    """(p@10, {transform: recall@1}) of one embedding of originals and copies."""
+    q = np.arange(len(emb)) if queries is None else queries
+    p = precision_at_10(emb, cls, q).mean()
+    return p, {t: dup_hits(copies[t][q], emb, group, q).mean() for t in TRANSFORMS}
+
+
+def row(name: str, p: float, rec: dict[str, float]) -> str:
+    overall = np.mean(list(rec.values()))
+    cells = " ".join(f"{rec[t]:>6.3f}" for t in TRANSFORMS)
+    return f"{name:<34} {p:>6.3f} {overall:>6.3f} {cells}"
+
+
+def _embed_file(path: str) -> int:
+    y = decode(path, sr=SR, max_seconds=builtin.MAX_SECONDS).samples
+    return builtin.features(y).shape[0]
+
+
+def _librosa_file(path: str) -> np.ndarray:
+    import librosa
+
+    y, sr = librosa.load(path, sr=22050)
+    m = librosa.feature.mfcc(y=y, sr=sr, n_mfcc=20)
+    return np.concatenate([m.mean(axis=1), m.std(axis=1)])
+
+
+def speed(paths: list[str], n_ref: int) -> None:
+    import librosa  # noqa: F401  (import cost kept out of the timing)
+
+    _librosa_file(paths[0])
+    for p in paths[:20]:
+        _embed_file(p)  # warm caches
+    t = time.perf_counter()
+    for p in paths:
+        _embed_file(p)
+    ours = len(paths) / (time.perf_counter() - t)
+    t = time.perf_counter()
+    for p in paths[:n_ref]:
+        _librosa_file(p)
+    ref = n_ref / (time.perf_counter() - t)
+    with Pool(2) as pool:
+        pool.map(_embed_file, paths[:40])
+        t = time.perf_counter()
+        pool.map(_embed_file, paths, chunksize=16)
+        two = len(paths) / (time.perf_counter() - t)
+    t = time.perf_counter()
+    for p in paths:
+        decode(p, sr=SR, max_seconds=builtin.MAX_SECONDS)
+    dec_ms = (time.perf_counter() - t) / len(paths) * 1e3
+    print("\nspeed (decode + features, files/s)")
+    print(f"  built-in, 1 process           {ours:8.1f}   (decode alone {dec_ms:.2f} ms/file)")
+    print(f"  built-in, 2 processes         {two:8.1f}   target >= 500")
+    print(f"  librosa.load + MFCC, 1 proc   {ref:8.1f}   ({n_ref} files)")
+    print(f"  ratio, 1 process              {ours / ref:8.1f}x  target >= 20x")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", type=Path, default=Path("/tmp/corpus_anon"))
+    ap.add_argument("--no-speed", action="store_true", help="skip the timing part")
+    ap.add_argument("--ref-files", type=int, default=120, help="files for the librosa loop")
+    a = ap.parse_args()
+    if not (a.corpus / "manifest.csv").exists():
+        print(
+            f"no corpus at {a.corpus}; build it with:\n"
+            "  apt-get install -y hydrogen-drumkits hydrogen-data\n"
+            f"  python3 ../shared/corpus/make_dev_corpus.py {a.corpus} --anonymize"
+        )
+        return
+    import librosa
+
+    train = _load_train()
+    t0 = time.perf_counter()
+    rows, clips, rates = train.load_corpus(a.corpus)
+    cls = np.array([r["cls"] for r in rows])
+    kit = np.array([r["kit"] for r in rows])
+    orig = [resample(y, r, SR) for y, r in zip(clips, rates)]
+    group = same_sound_groups(orig)
+    rng = np.random.default_rng(1234)
+    copies_audio: dict[str, list[np.ndarray]] = {t: [] for t in TRANSFORMS}
+    for y, r in zip(clips, rates):
+        for t in TRANSFORMS:
+            z, s = transform(t, y, r, rng)
+            copies_audio[t].append(resample(np.ascontiguousarray(z, np.float32), s, SR))
+    xo, xa, src = train.raw_set(clips, rates)
+    xc = {t: np.stack([builtin.raw_features(z) for z in v]) for t, v in copies_audio.items()}
+    print(f"corpus: {len(rows)} files, {len(set(cls))} classes, {len(set(kit))} kits, "
+          f"{len(set(group))} distinct sounds; prepared in {time.perf_counter() - t0:.0f} s")  # fmt: skip
+
+    def mfcc(y: np.ndarray) -> np.ndarray:
+        y = np.pad(y, (0, max(0, 2048 - len(y))))
+        m = librosa.feature.mfcc(y=y, sr=SR, n_mfcc=20)
+        return np.concatenate([m.mean(axis=1), m.std(axis=1)])
+
+    mo = np.stack([mfcc(y) for y in orig])
+    mc = {t: np.stack([mfcc(z) for z in v]) for t, v in copies_audio.items()}
+
+    # Leave-one-kit-out: fit without kit K (and without any sound K shares), score K's queries.
+    loko_p, loko_hits = [], defaultdict(list)
+    for k in sorted(set(kit)):
+        test = np.where(kit == k)[0]
+        train_idx = np.where(~np.isin(group, group[test]))[0]
+        amask = np.isin(src, train_idx)
+        remap = np.full(len(rows), -1)
+        remap[train_idx] = np.arange(len(train_idx))
+        params = train.fit(xo[train_idx], cls[train_idx], xa[amask], remap[src[amask]])
+        emb = builtin.project(xo, params)
+        loko_p.append(precision_at_10(emb, cls, test))
+        for t in TRANSFORMS:
+            loko_hits[t].append(dup_hits(builtin.project(xc[t][test], params), emb, group, test))
+    p_loko = float(np.concatenate(loko_p).mean())
+    r_loko = {t: float(np.concatenate(v).mean()) for t, v in loko_hits.items()}
+
+    shipped = builtin.load_params()
+    p_in, r_in = score("", builtin.project(xo, shipped), {t: builtin.project(v, shipped) for t, v in xc.items()}, cls, group)  # fmt: skip
+    p_raw, r_raw = score("", xo, xc, cls, group)
+    p_mf, r_mf = score("", mo, mc, cls, group)
+
+    heads = " ".join(f"{t[:6]:>6}" for t in TRANSFORMS)
+    print(f"\n{'embedding':<34} {'p@10':>6} {'dup':>6} {heads}")
+    print(row(f"{builtin.EMBEDDER_ID} leave-one-kit-out", p_loko, r_loko))
+    print(row("raw DSP features (nothing learned)", p_raw, r_raw))
+    print(row("MFCC mean+std (librosa, 40 dims)", p_mf, r_mf))
+    print(row("shipped fit, in-sample (not a score)", p_in, r_in))
+    print("targets: p@10 >= 0.85, near-duplicate recall@1 >= 0.97 (dup = mean over transforms)")
+    if not a.no_speed:
+        speed([str(a.corpus / r["path"]) for r in rows], a.ref_files)
+
+
+if __name__ == "__main__":
+    main()
