@@ -50,7 +50,9 @@ def _load_train():
     return mod
 
 
-def transform(name: str, y: np.ndarray, sr: int, rng: np.random.Generator) -> tuple[np.ndarray, int]:
+def transform(
+    name: str, y: np.ndarray, sr: int, rng: np.random.Generator
+) -> tuple[np.ndarray, int]:
     import soundfile as sf
     import soxr
     from scipy.signal import butter, sosfilt

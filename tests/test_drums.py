@@ -184,3 +184,51 @@ def test_words_are_documented_and_bounded() -> None:
     assert set(a["words"]) <= set(WORD_DEFINITIONS)
     assert all(0.0 <= v <= 1.0 for v in a["words"].values())
     json.dumps(a)
+
+
+def test_patch_sees_long_decay() -> None:
+    from studio.core.drums.features import PATCH_FLOOR_DB, PATCH_TIMES, measure
+
+    t = np.arange(4 * SR) / SR
+    rng = np.random.default_rng(3)
+    wash = (rng.standard_normal(t.size) * np.exp(-t * 1.0)).astype(np.float32)
+    hat = (rng.standard_normal(t.size) * np.exp(-t * 40.0)).astype(np.float32)
+    p_wash, p_hat = measure(wash)["patch"], measure(hat)["patch"]
+    assert p_wash.shape == (len(PATCH_TIMES), p_wash.shape[1])
+    late = list(PATCH_TIMES).index(2.0)
+    assert p_wash[late].mean() > p_hat[late].mean() + 20
+    # A sound shorter than one frame still gives a full, floored patch.
+    p_short = measure(hat[:300])["patch"]
+    assert p_short.shape == p_wash.shape and np.all(p_short[1:] == PATCH_FLOOR_DB)
+
+
+def test_model_with_neighbours_round_trips(tmp_path) -> None:
+    from studio.core.drums.classifier import fit, load
+
+    rng = np.random.default_rng(0)
+    classes = ("a", "b", "c")
+    x = np.concatenate([rng.normal(m, 1.0, (30, 5)) for m in (0.0, 3.0, 6.0)])
+    labels = [c for c in classes for _ in range(30)]
+    model = fit(x, labels, classes, iters=100, knn=5)
+    p = model.predict(x)
+    assert p.shape == (90, 3) and np.allclose(p.sum(axis=1), 1.0)
+    assert np.mean(np.array(classes)[p.argmax(axis=1)] == np.array(labels)) > 0.9
+    model.save(tmp_path / "m.npz")
+    again = load(tmp_path / "m.npz")
+    assert again.refs is not None and again.k == 5
+    assert np.allclose(again.predict(x[:4]), p[:4], atol=1e-4)
+    assert np.allclose(model.predict(x[0]), p[0])
+
+
+def test_augment_is_deterministic_and_valid() -> None:
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "resources" / "drums"))
+    import train_classifier as tc
+
+    y = snare()
+    a1, d1 = tc.augment(y, 1.0, np.random.default_rng(5))
+    a2, d2 = tc.augment(y, 1.0, np.random.default_rng(5))
+    assert np.array_equal(a1, a2) and d1 == d2
+    assert np.all(np.isfinite(a1)) and 0 < d1 <= 1.0 and np.abs(a1).max() <= 1.0 + 1e-6

@@ -221,3 +221,24 @@ def test_index_is_rebuilt_from_catalog_when_deleted(data_dir, kit_copy):
     assert [_kind(h.path) for h in res.hits] == ["Kick"] * 3
     assert lib.index_for(lib.builtin).rebuilt_reason == "no index on disk"
     lib.close()
+
+
+def test_upgrade_reembeds_and_reanalyses_what_an_older_version_made(data_dir, kit_copy):
+    lib = Library(data_dir)
+    lib.index([str(kit_copy)], workers=1)
+    current = lib.builtin.id
+    with lib.catalog.write() as db:  # as an older Studio would have left it
+        db.execute("UPDATE vectors SET embedder='builtin-v0-old'")
+        db.execute("UPDATE contents SET analysis_version=0, category=NULL")
+    lib.close()
+    for f in (data_dir / "index").iterdir():
+        f.unlink()
+    lib = Library(data_dir)
+    lib.index(workers=1)
+    assert lib.catalog.embedders() == [current]
+    assert lib.catalog.count_vectors(current) == 30
+    assert lib.catalog.db.execute(
+        "SELECT COUNT(*) FROM contents WHERE category IS NULL").fetchone()[0] == 0
+    res = lib.search(Query(like=[str(kit_copy / "Kick 01.wav")], k=3))
+    assert [_kind(h.path) for h in res.hits] == ["Kick"] * 3
+    lib.close()

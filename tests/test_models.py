@@ -169,8 +169,24 @@ def test_download_offline_fails_at_once(manager: ModelManager, monkeypatch) -> N
     with pytest.raises(dl.DownloadError, match="studio models link mert /path/to/MERT-v1-95M"):
         manager.download("mert")
     assert time.monotonic() - t < 1.0
+    assert manager.status("mert").state == "missing"
+
+
+def test_failed_download_is_reported(manager: ModelManager, mert_dir: Path, monkeypatch) -> None:
+    assert manager.cache_dir is not None
+    hub = _fake_hub(monkeypatch, mert_dir, manager.cache_dir)
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("connection reset by peer")
+
+    monkeypatch.setattr(hub, "hf_hub_download", broken)
+    import huggingface_hub
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", broken)
+    with pytest.raises(dl.DownloadError, match="connection reset"):
+        manager.download("mert")
     s = manager.status("mert")
-    assert s.state == "failed" and "offline" in (s.reason or "")
+    assert s.state == "failed" and "connection reset" in (s.reason or "")
 
 
 def test_downloading_state_seen_by_other_process(manager: ModelManager) -> None:

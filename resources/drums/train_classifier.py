@@ -40,7 +40,7 @@ CLASSES = (
     "kick", "snare", "clap", "rim", "tom", "hihat_closed", "hihat_open",
     "crash", "ride", "shaker", "perc",
 )  # fmt: skip
-RECIPE = {"hidden": 0, "l2": 3e-2, "iters": 300, "lr": 0.05}
+RECIPE = {"hidden": 0, "l2": 4e-2, "iters": 300, "lr": 0.05, "knn": 9, "knn_share": 0.5}
 AUGMENT = 3
 # Augmented copies count this much each relative to an original file.
 AUG_WEIGHT = 0.5

@@ -24,7 +24,7 @@ from typing import Protocol
 import numpy as np
 
 from studio.core import drums
-from studio.core.analysis import FileAnalysis, analyze_paths
+from studio.core.analysis import MAX_ANALYSED_SECONDS, FileAnalysis, analyze_paths
 from studio.core.audio import DecodeError, decode
 from studio.core.catalog import Catalog
 from studio.core.embedders.base import Embedder
@@ -118,6 +118,8 @@ class Indexer:
             if not stop():
                 self._analyse(todo, rep, report, stop)
             self._gc()
+            if not stop():
+                self._upgrade(report, stop)
             for emb in embedders:
                 if emb.id == self.builtin.id or stop():
                     continue
@@ -326,6 +328,39 @@ class Indexer:
 
     def _open_indexes(self) -> list[VectorIndex]:
         return self._indexes.open_indexes()
+
+    # ---- after an upgrade: vectors or analyses made by an older version ----------------------
+    def _upgrade(self, report: ProgressFn, stop: StopFn) -> None:
+        """Re-embed items the current built-in embedder has no vector for (its maths changed
+        since they were indexed) and re-analyse contents analysed by an older version."""
+        with self.catalog.write() as db:
+            db.execute(
+                "DELETE FROM vectors WHERE embedder LIKE 'builtin-%' AND embedder != ?",
+                (self.builtin.id,),
+            )
+        if self.catalog.items_missing(self.builtin.id, limit=1):
+            self._backfill(self.builtin, report, stop)
+        stale = self.catalog.db.execute(
+            "SELECT c.id, (SELECT f.path FROM files f WHERE f.content_id=c.id LIMIT 1) "
+            "FROM contents c WHERE c.analysis_version IS NOT ?",
+            (drums.ANALYSIS_VERSION,),
+        ).fetchall()
+        for n, (cid, path) in enumerate(stale):
+            if stop():
+                return
+            try:
+                a = decode(path, sr=drums.ANALYSIS_SR, max_seconds=MAX_ANALYSED_SECONDS)
+                an = drums.analyze(a.samples, a.sr, duration=a.duration)
+            except DecodeError:
+                continue  # the next scan records what is wrong with the file
+            with self.catalog.write() as db:
+                db.execute(
+                    "UPDATE contents SET analysis=?, analysis_version=?, category=? WHERE id=?",
+                    (json.dumps(an, default=_plain), drums.ANALYSIS_VERSION,
+                     an.get("category"), cid),
+                )
+            if n % 50 == 0:
+                report(Progress("analyse", n, len(stale), path))
 
     # ---- 5: back-fill another embedder ---------------------------------------------------
     def _backfill(self, emb: Embedder, report: ProgressFn, stop: StopFn) -> int:

@@ -107,7 +107,7 @@ def run_app(argv: list[str]) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("Studio")
     app.setOrganizationName("Studio")
-    app.setDesktopFileName("studio")
+    app.setDesktopFileName("io.github.studio.Studio")  # matches resources/linux
     style.apply(app)
     try:
         lib = Library(_parse(argv))

@@ -123,8 +123,12 @@ class MainWindow(QMainWindow):
         st = self.settings
         if not st.get(S.GEOMETRY).isEmpty():
             self.restoreGeometry(st.get(S.GEOMETRY))
-        else:
-            self.resize(1180, 740)
+        else:  # first launch: a DAW-browser size, but never bigger than the screen
+            screen = self.screen().availableGeometry() if self.screen() else None
+            w, h = 1180, 740
+            if screen is not None:
+                w, h = min(w, int(screen.width() * 0.9)), min(h, int(screen.height() * 0.9))
+            self.resize(w, h)
         if not st.get(S.STATE).isEmpty():
             self.restoreState(st.get(S.STATE))
         for split, key in ((self.split, S.SPLIT_MAIN), (self.right, S.SPLIT_RIGHT)):

@@ -21,6 +21,11 @@ SPEC_SECONDS = 1.5  # spectral frames are taken over this much of the sound from
 N_BANDS = 20
 PITCH_FFT = 8192
 N_SPARSE = 8
+# Time-frequency patch: one N_FFT frame at each of these times (s) after the onset, read in
+# the N_BANDS log bands, in dB under the patch's loudest cell. Log-spaced so it sees the
+# click, the body and the multi-second wash of cymbals alike (decay per band).
+PATCH_TIMES = (0, .01, .02, .04, .07, .11, .17, .25, .36, .5, .7, 1.0, 1.4, 2.0, 2.8, 3.9)  # fmt: skip
+PATCH_FLOOR_DB = -80.0
 FLOOR_DB = -100.0
 # Frame-centre times (s) that split the sound into attack / body / tail for spectral shape.
 ATTACK_END = 0.030
@@ -124,6 +129,7 @@ def measure(y: np.ndarray, sr: int = SR) -> dict:
     )
     m["bits"] = float(_bit_depth(y[s0 : s0 + 8192], peak))
     _spectral(y, s0, sr, m)
+    m["patch"] = _patch(y, s0, sr)
     _pitch(y, ipk * ENV_HOP, sr, m)
     return m
 
@@ -132,11 +138,15 @@ def _bit_depth(x: np.ndarray, peak: float) -> int:
     """Smallest of 4..12 bits whose full-scale grid holds every sample exactly, else 16."""
     if peak <= 0 or x.size < 64:
         return 16
-    for bits in (4, 6, 8, 10, 12):
+    # Every coarser grid lies on the 12-bit one, so one pass settles most sounds (not on it).
+    for bits in (12, 4, 6, 8, 10):
         q = x * (2 ** (bits - 1))
-        if float(np.max(np.abs(q - np.round(q)))) < 1e-3:
+        if float(np.max(np.abs(q - np.round(q)))) >= 1e-3:
+            if bits == 12:
+                return 16
+        elif bits != 12:
             return bits
-    return 16
+    return 12
 
 
 def _spectral(y: np.ndarray, s0: int, sr: int, m: dict) -> None:
@@ -215,6 +225,24 @@ def _spectral(y: np.ndarray, s0: int, sr: int, m: dict) -> None:
     m["tail_flat"] = float(np.exp(np.log(tail).mean()) / tail.mean())
 
 
+def _patch(y: np.ndarray, s0: int, sr: int) -> np.ndarray:
+    """(len(PATCH_TIMES), N_BANDS) band levels in dB under the loudest cell, floored.
+
+    Frames that start past the end of the sound read as the floor; one that runs over the
+    end is zero-padded."""
+    idx = s0 + (np.asarray(PATCH_TIMES) * sr).astype(np.int64)
+    inside = idx < y.size
+    inside[0] = True
+    idx = idx[inside]
+    yp = np.concatenate([y, np.zeros(N_FFT, np.float32)]) if idx[-1] + N_FFT > y.size else y
+    frames = yp[idx[:, None] + np.arange(N_FFT)]
+    spec = np.fft.rfft(frames * _window(N_FFT), axis=1)
+    b = _db((spec.real**2 + spec.imag**2) @ _bands(sr) + 1e-10)
+    out = np.full((inside.size, N_BANDS), PATCH_FLOOR_DB, np.float32)
+    out[inside] = np.maximum(b - b.max(), PATCH_FLOOR_DB)
+    return out
+
+
 def _pitch(y: np.ndarray, i0: int, sr: int, m: dict) -> None:
     """Strongest low peak of the body (skipping the first 15 ms of click)."""
     a = i0 + int(0.015 * sr)
@@ -266,6 +294,7 @@ def feature_vector(m: dict, duration: float) -> np.ndarray:
     ]
     segs = m["seg_db"] / 20.0
     bands = m["bands"].ravel() / 20.0
+    patch = m["patch"].ravel() / 20.0
     return np.concatenate(
-        [bands, segs, m["contrast"] / 10.0, np.asarray(extra, dtype=np.float32)]
+        [bands, segs, m["contrast"] / 10.0, np.asarray(extra, dtype=np.float32), patch]
     ).astype(np.float32)

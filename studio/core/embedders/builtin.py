@@ -60,7 +60,9 @@ def _mel_to_hz(m: np.ndarray) -> np.ndarray:
 def mel_filterbank(sr: int = SAMPLE_RATE, n_fft: int = N_FFT, n_mels: int = N_MELS) -> np.ndarray:
     """Triangular mel filters, 30 Hz to Nyquist, each summing to 1; (n_mels, n_fft//2+1)."""
     freqs = np.linspace(0, sr / 2, n_fft // 2 + 1)
-    hz = _mel_to_hz(np.linspace(_hz_to_mel(np.array(30.0)), _hz_to_mel(np.array(sr / 2)), n_mels + 2))
+    hz = _mel_to_hz(
+        np.linspace(_hz_to_mel(np.array(30.0)), _hz_to_mel(np.array(sr / 2)), n_mels + 2)
+    )
     fb = np.zeros((n_mels, len(freqs)), dtype=np.float32)
     for i in range(n_mels):
         lo, c, hi = hz[i], hz[i + 1], hz[i + 2]
@@ -92,6 +94,7 @@ def raw_features(y: np.ndarray) -> np.ndarray:
     win, idx, seg_len, low_win = _tables()
     n_total = (N_FRAMES - 1) * HOP + N_FFT
     buf = np.zeros(n_total, dtype=np.float32)
+    used = 0
     if y.size:
         a = np.abs(y)
         peak = float(a.max())
@@ -99,7 +102,11 @@ def raw_features(y: np.ndarray) -> np.ndarray:
             onset = max(0, int(np.argmax(a >= ONSET_FRACTION * peak)) - PRE_ONSET)
             seg = y[onset : onset + min(n_total, int(MAX_SECONDS * SAMPLE_RATE))]
             buf[: seg.size] = seg / peak
-    spec = np.abs(np.fft.rfft(buf[idx] * win, axis=1)) ** 2  # (frames, bins)
+            used = seg.size
+    # Only frames that touch the clip are transformed; the rest are silence.
+    n_used = min(N_FRAMES, max(1, -(-used // HOP)))
+    spec = np.zeros((N_FRAMES, N_FFT // 2 + 1), dtype=np.float64)
+    spec[:n_used] = np.abs(np.fft.rfft(buf[idx[:n_used]] * win, axis=1)) ** 2
     # Mean power per time segment; frames past the clip's end are zeros, i.e. silence.
     starts = np.array(SEG_EDGES[:-1])
     seg_spec = np.add.reduceat(spec, starts, axis=0) / seg_len
@@ -126,7 +133,10 @@ def load_params(path: Path = PARAMS_PATH) -> dict[str, np.ndarray]:
     """The learned projection: mean, class block, identity block and the block weight."""
     try:
         with np.load(path, allow_pickle=False) as z:
-            p = {k: np.asarray(z[k], dtype=np.float32) for k in ("mean", "w_class", "w_ident", "alpha")}
+            p = {
+                k: np.asarray(z[k], dtype=np.float32)
+                for k in ("mean", "w_class", "w_ident", "alpha")
+            }
     except (OSError, KeyError, ValueError) as e:
         raise EmbedderUnavailable(
             f"built-in embedder parameters unreadable ({path}): {e}; reinstall Studio or run "

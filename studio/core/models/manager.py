@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.core.embedders.base import Embedder, EmbedderUnavailable
+from studio.core.models import download as download_mod
 from studio.core.models.download import DownloadCancelled, DownloadError, download_files, link_hint
 from studio.core.models.specs import SPECS, FolderError, ModelSpec, get_spec, validate_folder
 
@@ -211,6 +212,9 @@ class ModelManager:
         """Download `name` into the hub cache. Raises DownloadError (DownloadCancelled on a
         cancel) with a one-line reason; offline, it fails at once with how to link instead."""
         spec = get_spec(name)
+        why = download_mod.offline_reason()
+        if why:  # refused before anything started: the model stays "missing", not "failed"
+            raise DownloadError(f"cannot download {spec.name}: {why}; {link_hint(spec)}")
         marker = self._download_file(spec.name)
         state: dict[str, Any] = {
             "state": "downloading",

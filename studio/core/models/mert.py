@@ -9,6 +9,9 @@ Embedding: the hidden states of chosen layers, averaged over the layers, pooled 
 Default: layer 6 of 12, mean over time - see DEFAULT_LAYERS for why. Only the transformer
 layers up to the deepest one used are run.
 
+A one-shot's tail is cut once it stays 60 dB below its peak (trim_db; None keeps it all):
+compute grows with length, and trailing silence then no longer changes the embedding.
+
 Clips are batched only with clips of the same length: the conv front end uses group norm
 over time, so zero padding would change a clip's embedding.
 """
@@ -29,9 +32,12 @@ SAMPLE_RATE = 24000
 MAX_SECONDS = 5.0
 # Shorter clips are zero-padded to this many samples (the conv front end needs >= 400).
 MIN_SAMPLES = 2400
-# The MERT paper's layer-wise probes put timbre-like tasks (instrument, pitch of NSynth) in
-# the middle layers, genre/key higher; layer 6 of 12 is the middle. To be confirmed on the
-# dev corpus with bench/bench_models.py's sibling quality run (see the module docstring).
+# The MERT paper's layer-wise probes put timbre-like tasks (NSynth instrument and pitch) in
+# the lower-middle layers and genre/key/emotion higher; layer 6 of 12 is a middle layer and
+# runs only half the transformer. Not yet measured with real weights (none could be fetched
+# here); the measurement that should settle it: every layer 0..12 and pairs/triples of
+# neighbours, mean and meanstd pooled, scored by same-class precision@10 and near-duplicate
+# recall@1 on the dev corpus. The id records the choice, so changing it re-embeds.
 DEFAULT_LAYERS: tuple[int, ...] = (6,)
 DEFAULT_POOLING = "mean"
 POOLINGS = ("mean", "meanstd")
