@@ -183,18 +183,21 @@ def main() -> None:
             f"  python3 ../shared/corpus/make_dev_corpus.py {a.corpus} --anonymize"
         )
         return
+    import warnings
+
     import librosa
 
+    warnings.filterwarnings("ignore", message="n_fft=", category=UserWarning)
     train = _load_train()
     t0 = time.perf_counter()
     rows, clips, rates = train.load_corpus(a.corpus)
     cls = np.array([r["cls"] for r in rows])
     kit = np.array([r["kit"] for r in rows])
-    orig = [resample(y, r, SR) for y, r in zip(clips, rates)]
+    orig = [resample(y, r, SR) for y, r in zip(clips, rates, strict=True)]
     group = same_sound_groups(orig)
     rng = np.random.default_rng(1234)
     copies_audio: dict[str, list[np.ndarray]] = {t: [] for t in TRANSFORMS}
-    for y, r in zip(clips, rates):
+    for y, r in zip(clips, rates, strict=True):
         for t in TRANSFORMS:
             z, s = transform(t, y, r, rng)
             copies_audio[t].append(resample(np.ascontiguousarray(z, np.float32), s, SR))

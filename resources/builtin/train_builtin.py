@@ -98,7 +98,7 @@ def raw_set(
     """Raw features of the originals, of their augmentations, and each augmentation's source."""
     sr = builtin.SAMPLE_RATE
     xo, xa, src = [], [], []
-    for i, (y, r) in enumerate(zip(clips, rates)):
+    for i, (y, r) in enumerate(zip(clips, rates, strict=True)):
         rng = np.random.default_rng([seed, i])
         xo.append(builtin.raw_features(resample(y, r, sr)))
         for kind in AUG_KINDS:
@@ -126,7 +126,9 @@ def fit(xo: np.ndarray, cls: np.ndarray, xa: np.ndarray, src: np.ndarray) -> dic
     classes = np.unique(cls)
     means = np.stack([z[cls == k].mean(axis=0) for k in classes])
     counts = np.array([np.sum(cls == k) for k in classes])
-    s_within = sum((z[cls == k] - m).T @ (z[cls == k] - m) for k, m in zip(classes, means)) / len(z)
+    s_within = sum(
+        (z[cls == k] - m).T @ (z[cls == k] - m) for k, m in zip(classes, means, strict=True)
+    ) / len(z)
     s_between = (means.T * counts) @ means / len(z)
     s_total = z.T @ z / len(z)
     dz = xa.astype(np.float64) - xo[src]
