@@ -13,6 +13,7 @@ import numpy as np
 from studio.core import drums
 from studio.core.audio import DecodeError, decode
 from studio.core.embedders import builtin
+from studio.core.scanner import content_hash
 
 # Long files (loops, breaks, recordings) are windowed up to this far in.
 MAX_ANALYSED_SECONDS = 60.0
@@ -49,6 +50,17 @@ def analyze_path(path: str) -> FileAnalysis:
     return FileAnalysis(
         path, duration=audio.duration, sr=sr, windows=wins, vectors=vecs, analysis=an
     )
+
+
+def hash_paths(paths: list[str]) -> list[tuple[str | None, str | None]]:
+    """(content hash, None) or (None, reason) for each path."""
+    out: list[tuple[str | None, str | None]] = []
+    for p in paths:
+        try:
+            out.append((content_hash(p), None))
+        except OSError as e:
+            out.append((None, e.strerror or str(e)))
+    return out
 
 
 def analyze_paths(paths: list[str]) -> list[FileAnalysis]:

@@ -19,16 +19,21 @@ import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from studio.core import drums
-from studio.core.analysis import MAX_ANALYSED_SECONDS, FileAnalysis, analyze_paths
+from studio.core.analysis import (
+    MAX_ANALYSED_SECONDS,
+    FileAnalysis,
+    analyze_paths,
+    hash_paths,
+)
 from studio.core.audio import DecodeError, decode
 from studio.core.catalog import Catalog
 from studio.core.embedders.base import Embedder
-from studio.core.scanner import content_hash, iter_batches, walk_audio
+from studio.core.scanner import iter_batches, walk_audio
 from studio.core.vindex import VectorIndex
 
 
@@ -100,6 +105,7 @@ class Indexer:
         self.builtin = builtin
         self.workers = workers if workers is not None else _workers()
         self._last_save = time.monotonic()
+        self._pool: Any = None
 
     # ------------------------------------------------------------------------------------
     def run(
@@ -125,6 +131,10 @@ class Indexer:
                     continue
                 rep.embedded[emb.name] = self._backfill(emb, report, stop)
         finally:
+            if self._pool is not None:  # terminate: a cancelled run must not wait for it
+                self._pool.terminate()
+                self._pool.join()
+                self._pool = None
             self._save_all(force=True)
         rep.cancelled = stop()
         rep.seconds = time.monotonic() - t0
@@ -149,7 +159,8 @@ class Indexer:
             have = cat.files_under(root_id)
             gone = [row for p, row in have.items() if p not in res.found]
             link: list[tuple[str, os.stat_result, int]] = []
-            for n, (path, st) in enumerate(sorted(res.found.items())):
+            need: list[tuple[str, os.stat_result]] = []
+            for path, st in sorted(res.found.items()):
                 row = have.get(path)
                 if (
                     row is not None
@@ -161,20 +172,23 @@ class Indexer:
                     if row.error:
                         rep.skipped.append((path, row.error))
                     continue
-                try:
-                    h = content_hash(path, st.st_size)
-                except OSError as e:
-                    self._record_error(path, root_id, st, e.strerror or str(e), rep)
+                need.append((path, st))
+            gone_contents = {g.content_id for g in gone if g.content_id is not None}
+            for n, ((path, st), (h, err)) in enumerate(
+                zip(need, self._hashes([p for p, _ in need]), strict=True)
+            ):
+                if h is None:
+                    self._record_error(path, root_id, st, err or "unreadable", rep)
                     continue
                 cid = cat.content_by_hash(h)
                 if cid is not None:
                     link.append((path, st, cid))
-                    if any(g.content_id == cid for g in gone):
+                    if cid in gone_contents:
                         rep.moved += 1
                 else:
                     todo.append((path, root_id, st, h))
                 if n % 500 == 0:
-                    report(Progress("scan", n, len(res.found), path))
+                    report(Progress("scan", n, len(need), path))
                     if stop():
                         return todo
             with cat.write() as db:
@@ -189,8 +203,25 @@ class Indexer:
                 for g in gone:
                     db.execute("DELETE FROM files WHERE id=?", (g.id,))
             rep.removed += len(gone)
-            rep.unchanged += 0
         return todo
+
+    def _hashes(self, paths: list[str]) -> Iterator[tuple[str | None, str | None]]:
+        """(hash, None) or (None, reason) per path, in order; on the pool when it pays."""
+        batches = list(iter_batches(paths, 64))
+        if self._use_pool(len(paths)):
+            for batch in self._get_pool().imap(hash_paths, batches):
+                yield from batch
+        else:
+            for b in batches:
+                yield from hash_paths(b)
+
+    def _use_pool(self, n: int) -> bool:
+        return self.workers > 1 and n >= _POOL_MIN_FILES
+
+    def _get_pool(self) -> Any:
+        if self._pool is None:
+            self._pool = mp.get_context("spawn").Pool(self.workers)
+        return self._pool
 
     def _record_error(
         self, path: str, root_id: int, st: os.stat_result, reason: str, rep: IndexReport
@@ -219,30 +250,22 @@ class Indexer:
         total = len(paths)
         report(Progress("analyse", 0, total))
         done = 0
-        pool = None
         results: Iterator[list[FileAnalysis]]
-        if self.workers > 1 and total >= _POOL_MIN_FILES:
-            pool = mp.get_context("spawn").Pool(self.workers)
-            results = pool.imap(analyze_paths, list(iter_batches(paths, 8)))
+        if self._use_pool(total):
+            results = self._get_pool().imap(analyze_paths, list(iter_batches(paths, 8)))
         else:
             results = (analyze_paths(b) for b in iter_batches(paths, 8))
         pending: list[FileAnalysis] = []
-        try:
-            for batch in results:
-                pending += batch
-                if len(pending) >= _BATCH:
-                    done += self._commit(pending, meta, rep)
-                    pending = []
-                    report(Progress("analyse", done, total, batch[-1].path))
-                    if stop():
-                        break
-            else:
+        for batch in results:
+            pending += batch
+            if len(pending) >= _BATCH:
                 done += self._commit(pending, meta, rep)
-                report(Progress("analyse", done, total))
-        finally:
-            if pool is not None:
-                pool.terminate()
-                pool.join()
+                pending = []
+                report(Progress("analyse", done, total, batch[-1].path))
+                if stop():
+                    return
+        done += self._commit(pending, meta, rep)
+        report(Progress("analyse", done, total))
 
     def _commit(self, results: list[FileAnalysis], meta: dict, rep: IndexReport) -> int:
         index = self._index_for(self.builtin)

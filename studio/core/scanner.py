@@ -65,7 +65,7 @@ def walk_audio(root: str, should_stop: Callable[[], bool] | None = None) -> Scan
 
 def content_hash(path: str, size: int | None = None) -> str:
     """A hash of the file's bytes that survives renames and moves."""
-    h = hashlib.blake2b(digest_size=16)
+    h = hashlib.sha256()  # SHA-NI makes it ~2x faster than blake2b here
     with open(path, "rb") as f:
         if size is None:
             size = os.fstat(f.fileno()).st_size
@@ -77,7 +77,7 @@ def content_hash(path: str, size: int | None = None) -> str:
             h.update(f.read(_PART))
             f.seek(size - _PART)
             h.update(f.read(_PART))
-    return h.hexdigest()
+    return h.hexdigest()[:32]
 
 
 def iter_batches(items: list, n: int) -> Iterator[list]:
