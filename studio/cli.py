@@ -288,7 +288,8 @@ def _cmd_search(args: argparse.Namespace) -> int:
     try:
         if not lib.catalog.count_items():
             raise RuntimeError("the library is empty: run `studio index FOLDER` first")
-        lib.try_load_ready_models()
+        for name, why in lib.try_load_ready_models().items():
+            print(f"studio: note: {name} not used: {why}", file=sys.stderr)
         for qd in queries:
             q = Query(
                 like=[os.path.abspath(p) for p in qd.get("like", [])],

@@ -28,6 +28,9 @@ def _isolated_data_dir(
     d = tmp_path_factory.mktemp("studio-data")
     monkeypatch.setenv("STUDIO_DATA_DIR", str(d))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(d / "config"))
+    # a developer's real Hugging Face cache must not leak into a test
+    monkeypatch.setenv("HF_HOME", str(d / "hf-home"))
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
     return d
 
 

@@ -393,7 +393,7 @@ class Indexer:
         phase = f"embed:{emb.name}"
         report(Progress(phase, 0, total))
         while not stop():
-            rows = self.catalog.items_missing(emb.id, limit=max(emb.batch_size * 4, 32))
+            rows = self.catalog.items_missing(emb.id, limit=max(emb.batch_size, 8))
             if not rows:
                 break
             clips, ids, failed = [], [], []

@@ -34,6 +34,13 @@ class Model:
     k: int = 9
     knn_share: float = 0.5
 
+    def __post_init__(self) -> None:
+        # Neighbour search in float32 with the rows' squared norms computed once.
+        if self.refs is not None:
+            refs = np.ascontiguousarray(self.refs, dtype=np.float32)
+            object.__setattr__(self, "_refs32", refs)
+            object.__setattr__(self, "_ref_sq", np.einsum("ij,ij->i", refs, refs))
+
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Feature rows (n, d) or one row (d,) -> class probabilities."""
         z = (np.atleast_2d(x).astype(np.float64) - self.mean) / self.scale
@@ -49,9 +56,10 @@ class Model:
 
     def _vote(self, q: np.ndarray) -> np.ndarray:
         """Inverse-distance weighted vote of the k nearest training rows, per query row."""
-        assert self.refs is not None and self.ref_labels is not None
-        refs = self.refs
-        d2 = (q * q).sum(1)[:, None] - 2.0 * q @ refs.T + (refs * refs).sum(1)[None]
+        assert self.ref_labels is not None
+        refs: np.ndarray = self._refs32  # type: ignore[attr-defined]
+        q = q.astype(np.float32)
+        d2 = (q * q).sum(1)[:, None] - 2.0 * (q @ refs.T) + self._ref_sq[None]  # type: ignore[attr-defined]
         k = min(self.k, refs.shape[0])
         near = np.argpartition(d2, k - 1, axis=1)[:, :k]
         wt = 1.0 / (np.sqrt(np.maximum(np.take_along_axis(d2, near, 1), 0.0)) + 1e-6)

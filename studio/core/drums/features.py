@@ -20,7 +20,6 @@ HOP = 512  # dense spectral frames over attack and body (23 ms)
 SPEC_SECONDS = 1.5  # spectral frames are taken over this much of the sound from its onset
 N_BANDS = 20
 PITCH_FFT = 8192
-N_SPARSE = 8
 # Time-frequency patch: one N_FFT frame at each of these times (s) after the onset, read in
 # the N_BANDS log bands, in dB under the patch's loudest cell. Log-spaced so it sees the
 # click, the body and the multi-second wash of cymbals alike (decay per band).
@@ -155,29 +154,34 @@ def _spectral(y: np.ndarray, s0: int, sr: int, m: dict) -> None:
         seg = np.concatenate([np.zeros(-start, np.float32), seg])
     if seg.size < N_FFT:
         seg = np.pad(seg, (0, N_FFT - seg.size))
-    # Dense frames over the attack and body; over the tail a few spread frames stand in for
-    # all of them (it only needs an average spectrum), which keeps the FFT count near 15.
+    # Dense frames over the attack and body. Over the tail the patch's frames that fall in
+    # it (log-spaced, 0.17-1.4 s) stand in for all frames (the tail only needs an average
+    # spectrum), each weighted by the stretch of time it stands for: ~14 FFTs in all.
     last = seg.size - N_FFT
     n_dense = min(int(BODY_END * sr), last) // HOP + 1
     dense = np.lib.stride_tricks.as_strided(
         seg, shape=(n_dense, N_FFT), strides=(seg.strides[0] * HOP, seg.strides[0])
     )
     t0 = n_dense * HOP
-    n_sparse = min(max((last - t0) // N_FFT + 1, 0), N_SPARSE) if last >= t0 else 0
-    sparse_at = (
-        np.linspace(t0, last, n_sparse).astype(np.int64) if n_sparse else np.zeros(0, np.int64)
-    )
-    # The time-frequency patch's frames ride along in the same FFT call.
     pframes, inside = _patch_frames(y, s0, sr)
-    parts = [dense, seg[sparse_at[:, None] + np.arange(N_FFT)], pframes] if n_sparse else [
-        dense, pframes]  # fmt: skip
-    spec = np.fft.rfft(np.concatenate(parts) * _window(N_FFT), axis=1)
-    power = spec.real**2 + spec.imag**2
-    m["patch"] = _patch(power[-len(pframes) :], inside, sr)
-    power = power[: -len(pframes)]
-    if n_sparse:
-        # Each spread frame stands for the dense frames between it and the next one.
-        power[n_dense:] *= (last - t0 + N_FFT) / (n_sparse * HOP)
+    # Patch frame positions in `seg` (which starts N_FFT/2 - ENV_HOP before s0).
+    at = (s0 - start + (np.asarray(PATCH_TIMES) * sr).astype(np.int64))[inside]
+    in_tail = (at >= t0) & (at <= last)
+    extra = np.zeros((0, N_FFT), np.float32)
+    if last >= t0 and not in_tail.any():  # a tail too short for any patch frame: one frame
+        extra = seg[None, t0 : t0 + N_FFT]
+        sparse_at = np.array([t0], np.int64)
+    else:
+        sparse_at = at[in_tail]
+    spec = np.fft.rfft(np.concatenate([dense, extra, pframes]) * _window(N_FFT), axis=1)
+    full = spec.real**2 + spec.imag**2
+    n_p = len(pframes)
+    m["patch"] = _patch(full[-n_p:], inside, sr)
+    tail = full[-n_p:][in_tail] if not extra.size else full[n_dense : n_dense + 1]
+    if sparse_at.size:
+        edges = np.concatenate([[t0], (sparse_at[1:] + sparse_at[:-1]) / 2, [last + N_FFT]])
+        tail = tail * (np.diff(edges) / HOP)[:, None]
+    power = np.concatenate([full[:n_dense], tail])
     starts = np.concatenate([np.arange(n_dense) * HOP, sparse_at])
     t = starts / sr
     freqs = np.linspace(0.0, sr / 2, N_FFT // 2 + 1, dtype=np.float32)
