@@ -109,3 +109,25 @@ def test_a_broken_model_folder_leaves_search_working(data_dir, kit_copy, model_d
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["embedders"] == ["default"]
     assert "mert" in r.stderr  # says which model was left out, and why
+
+
+def test_clap_zero_shot_is_fused_into_categories(lib):
+    before = {cid: json.loads(a) for cid, a in lib.catalog.db.execute(
+        "SELECT id, analysis FROM contents")}
+    lib.index(models=("default", "clap"), workers=1)
+    after = {cid: json.loads(a) for cid, a in lib.catalog.db.execute(
+        "SELECT id, analysis FROM contents")}
+    assert after.keys() == before.keys()
+    for cid, an in after.items():
+        assert set(an["probs_clap"]) == set(an["probs"])
+        for c, p in an["probs_builtin"].items():  # the built-in opinion is kept as it was
+            assert p == pytest.approx(max(before[cid]["probs"].get(c, 0.0), 1e-6), abs=1e-5)
+        assert sum(an["probs"].values()) == pytest.approx(1.0, abs=1e-3)
+        assert an["category"] == max(an["probs"], key=an["probs"].get)
+    cats = {r[0] for r in lib.catalog.db.execute("SELECT category FROM contents")}
+    assert cats <= set(after[next(iter(after))]["probs"])
+    # a second run has nothing left to fuse and changes nothing
+    lib.index(models=("default", "clap"), workers=1)
+    again = {cid: json.loads(a) for cid, a in lib.catalog.db.execute(
+        "SELECT id, analysis FROM contents")}
+    assert again == after

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from studio.core import drums
+from studio.core import drums, zeroshot
 from studio.core.analysis import (
     MAX_ANALYSED_SECONDS,
     FileAnalysis,
@@ -130,6 +130,8 @@ class Indexer:
                 if emb.id == self.builtin.id or stop():
                     continue
                 rep.embedded[emb.name] = self._backfill(emb, report, stop)
+                if emb.supports_text and not stop():
+                    self._zero_shot(emb)
         finally:
             if self._pool is not None:  # terminate: a cancelled run must not wait for it
                 self._pool.terminate()
@@ -430,6 +432,33 @@ class Indexer:
             report(Progress(phase, done, total, rows[-1][4]))
             self._save_all()
         return done
+
+    def _zero_shot(self, emb: Embedder) -> None:
+        """Fuse the text-audio model's zero-shot category into every analysis lacking it."""
+        db = self.catalog.db
+        rows = db.execute(
+            "SELECT c.id, c.analysis, MIN(i.id) FROM contents c JOIN items i "
+            "ON i.content_id=c.id WHERE c.analysis IS NOT NULL "
+            "AND c.analysis NOT LIKE '%\"probs_clap\"%' GROUP BY c.id"
+        ).fetchall()
+        if not rows:
+            return
+        prompts = emb.embed_text(list(zeroshot.PROMPTS.values()))
+        cats = list(zeroshot.PROMPTS)
+        for chunk in iter_batches(rows, 500):
+            labels, vecs = self.catalog.vectors(emb.id, [r[2] for r in chunk])
+            by_item = dict(zip(labels.tolist(), vecs, strict=True))
+            todo = [(cid, an, by_item[iid]) for cid, an, iid in chunk if iid in by_item]
+            if not todo:
+                continue
+            probs = zeroshot.clap_probs(np.stack([v for *_, v in todo]), prompts)
+            with self.catalog.write() as w:
+                for (cid, an, _), p in zip(todo, probs, strict=True):
+                    fused = zeroshot.fuse(json.loads(an), dict(zip(cats, p.tolist(), strict=True)))
+                    w.execute(
+                        "UPDATE contents SET analysis=?, category=? WHERE id=?",
+                        (json.dumps(fused, default=_plain), fused["category"], cid),
+                    )
 
     def _save_all(self, force: bool = False) -> None:
         if not force and time.monotonic() - self._last_save < _SAVE_EVERY_S:
