@@ -15,7 +15,7 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from studio.core.library import Library  # noqa: E402
-from studio.core.search import Query  # noqa: E402
+from studio.core.search import CATEGORY_MIX, Query  # noqa: E402
 from tiny_models import build_tiny_clap, build_tiny_mert  # noqa: E402
 
 
@@ -44,9 +44,10 @@ def test_backfill_then_search_with_all_three(lib, kit_copy):
     assert "embed:mert" in phases and "embed:clap" in phases
     res = lib.search(Query(like=[str(kit_copy / "Kick 01.wav")], k=5))
     assert res.embedders == ["default", "mert", "clap"]
-    for h in res.hits:  # the documented fusion: the mean of the calibrated similarities
-        parts = [h.scores["default"], h.scores["mert"], h.scores["clap"]]
-        assert h.score == pytest.approx(float(np.mean(parts)), abs=1e-5)
+    for h in res.hits:  # the documented fusion: the mean of the calibrated similarities,
+        parts = [h.scores["default"], h.scores["mert"], h.scores["clap"]]  # then category
+        want = (1 - CATEGORY_MIX) * float(np.mean(parts)) + CATEGORY_MIX * h.scores["category"]
+        assert h.score == pytest.approx(want, abs=1e-5)
     text = lib.search(Query(text="snare", k=5))
     assert text.embedders == ["words", "clap"]
     for h in text.hits:

@@ -18,18 +18,29 @@ from PySide6.QtCore import (
     QUrl,
     Signal,
 )
-from PySide6.QtGui import QDrag
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtGui import QColor, QDrag, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QWidget,
+)
 
 from studio.core.search import Hit
+from studio.ui.labels import category_label, match_note
 
 COLUMNS = ("Name", "Category", "Length", "Match", "Folder")
 _Index = QModelIndex | QPersistentModelIndex
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
+NOTE_ROLE = Qt.ItemDataRole.UserRole + 2  # "at 1.50–2.50 s" when the match is inside the file
+NOTE_COLOUR = "#f6ad55"
 
 
 def _sort_key(h: Hit, col: int) -> Any:
-    return (h.name.lower(), h.category or "", h.duration or 0.0, h.score, h.folder.lower())[col]
+    return (h.name.lower(), category_label(h.category), h.duration or 0.0, h.score, h.folder.lower())[col]
 
 
 class ResultsModel(QAbstractTableModel):
@@ -62,7 +73,7 @@ class ResultsModel(QAbstractTableModel):
             if col == 0:
                 return h.name
             if col == 1:
-                return h.category or "—"
+                return category_label(h.category) or "—"
             if col == 2:
                 return "—" if h.duration is None else f"{h.duration:.2f} s"
             if col == 3:  # fused scores can dip below 0 ("less alike than random"); show 0
@@ -72,11 +83,15 @@ class ResultsModel(QAbstractTableModel):
             words = (h.analysis or {}).get("words") or {}
             top = ", ".join(w for w, v in sorted(words.items(), key=lambda kv: -kv[1])[:4]
                             if v >= 0.5)
-            return h.path + (f"\n{top}" if top else "")
+            note = match_note(h)
+            where = f"\nbest match {note} of {h.duration:.2f} s" if note and h.duration else ""
+            return h.path + where + (f"\n{top}" if top else "")
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (2, 3):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == PATH_ROLE:
             return h.path
+        if role == NOTE_ROLE and col == 0:
+            return match_note(h)
         return None
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
@@ -131,6 +146,7 @@ class ResultsView(QTableView):
         hh.setStretchLastSection(True)
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.setItemDelegateForColumn(0, NoteDelegate(self))
         self.customContextMenuRequested.connect(
             lambda pos: self.context_requested.emit(self.viewport().mapToGlobal(pos),
                                                     self.selected_paths()))
@@ -171,3 +187,34 @@ class ResultsView(QTableView):
         p.drawText(8, fm.ascent() + 4, text)
         p.end()
         return pm
+
+
+class NoteDelegate(QStyledItemDelegate):
+    """The name, and right-aligned in a warm colour where in the file the match is."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Any) -> None:
+        note = index.data(NOTE_ROLE)
+        if not note:
+            super().paint(painter, option, index)
+            return
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        text, opt.text = opt.text, ""
+        widget = opt.widget  # type: ignore[attr-defined]
+        style = widget.style() if widget is not None else None
+        if style is not None:
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        fm = opt.fontMetrics  # type: ignore[attr-defined]
+        rect = opt.rect.adjusted(4, 0, -4, 0)  # type: ignore[attr-defined]
+        note_w = fm.horizontalAdvance(note) + 10
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
+        group = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        painter.save()
+        painter.setPen(opt.palette.color(group))  # type: ignore[attr-defined]
+        name_rect = rect.adjusted(0, 0, -note_w, 0)
+        align = Qt.AlignmentFlag.AlignVCenter
+        painter.drawText(name_rect, align | Qt.AlignmentFlag.AlignLeft,
+                         fm.elidedText(text, Qt.TextElideMode.ElideRight, name_rect.width()))
+        painter.setPen(QColor("#ffffff" if selected else NOTE_COLOUR))
+        painter.drawText(rect, align | Qt.AlignmentFlag.AlignRight, note)
+        painter.restore()

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QMenu, QToolBut
 
 from studio.core.search import Filters
 from studio.ui import style
+from studio.ui.labels import facet_entries
 
 DEBOUNCE_MS = 200
 LENGTHS = (("any length", None, None), ("< 0.25 s", None, 0.25), ("0.25 – 1 s", 0.25, 1.0),
@@ -61,8 +62,8 @@ class SearchBar(QWidget):
         self.category = QComboBox()
         self.category.setToolTip("Only this category")
         self.category.addItem("any category", None)
-        for c in categories():
-            self.category.addItem(c, c)
+        for label, cat in facet_entries(categories()):
+            self.category.addItem(label, cat)
         self.category.currentIndexChanged.connect(lambda _i: self.changed.emit())
 
         self.length = QComboBox()

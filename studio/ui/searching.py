@@ -9,6 +9,7 @@ from PySide6.QtCore import QObject, Signal
 
 from studio.core.library import Library
 from studio.core.search import Query, QueryError, SearchResult
+from studio.ui.labels import category_label
 from studio.ui.worker import Job, LatestRunner
 
 
@@ -28,7 +29,7 @@ def describe(q: Query, n: int) -> str:
     else:
         head = "Results"
     if q.filters.category:
-        head += f" · {q.filters.category}"
+        head += f" · {category_label(q.filters.category)}"
     return f"{head} — {n:,} {'result' if n == 1 else 'results'}"
 
 

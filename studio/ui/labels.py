@@ -1,0 +1,64 @@
+"""Words shown to people for the ids the core uses: categories, and where in a file a match is.
+
+The core keeps its ids ("hihat_closed"); every place the window shows a category goes through
+`category_label`, so the wording lives here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+CATEGORY_LABELS: dict[str, str] = {
+    "kick": "kick",
+    "snare": "snare",
+    "clap": "clap",
+    "rim": "rim",
+    "tom": "tom",
+    "hihat_closed": "closed hat",
+    "hihat_open": "open hat",
+    "crash": "crash",
+    "ride": "ride",
+    "shaker": "shaker",
+    "perc": "perc",
+    "other": "other",
+    # groups the search filter understands (studio.core.drums.CATEGORY_GROUPS)
+    "hihat": "any hat",
+    "cymbal": "cymbal",
+}
+# The facet offers this group right after the hats it stands for.
+FACET_GROUPS: dict[str, str] = {"hihat_open": "hihat"}
+
+
+def category_label(cat: str | None) -> str:
+    """'hihat_closed' -> 'closed hat'; an unknown id reads with spaces instead of underscores."""
+    if not cat:
+        return ""
+    return CATEGORY_LABELS.get(cat, cat.replace("_", " "))
+
+
+def facet_entries(categories: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(label, id) for the category facet, groups after their members."""
+    out: list[tuple[str, str]] = []
+    for c in categories:
+        out.append((category_label(c), c))
+        group = FACET_GROUPS.get(c)
+        if group is not None:
+            out.append((category_label(group), group))
+    return out
+
+
+def match_window(hit: Any) -> tuple[float, float] | None:
+    """(start, end) in seconds when the match is a window inside a longer file, else None."""
+    dur = getattr(hit, "duration", None)
+    start, end = float(getattr(hit, "start", 0.0) or 0.0), float(getattr(hit, "end", 0.0) or 0.0)
+    if dur is None or end <= start:
+        return None
+    if start > 1e-3 or end < dur - 1e-3:
+        return start, min(end, dur)
+    return None
+
+
+def match_note(hit: Any) -> str:
+    """'at 1.50–2.50 s' for a match inside a longer file, else ''."""
+    w = match_window(hit)
+    return f"at {w[0]:.2f}–{w[1]:.2f} s" if w else ""
