@@ -14,9 +14,10 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
+from tiny_models import build_tiny_clap, build_tiny_mert  # noqa: E402
+
 from studio.core.library import Library  # noqa: E402
 from studio.core.search import CATEGORY_MIX, Query  # noqa: E402
-from tiny_models import build_tiny_clap, build_tiny_mert  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -36,6 +36,8 @@ class Audition(QObject):
         self.auto_play = True
         self.current: str | None = None
         self.info: dict[str, str] = {}  # path -> extra text for the preview title
+        # path -> (start, end) of the matching window inside a longer file
+        self.regions: dict[str, tuple[float, float] | None] = {}
         self._audio = LatestRunner("Loading audio", self)
         self._picture = LatestRunner("Drawing waveform", self)
         self._audio.result.connect(self._audio_ready)
@@ -44,10 +46,15 @@ class Audition(QObject):
         player.position.connect(preview.set_playhead)
         player.stopped.connect(lambda: preview.set_playhead(None))
 
-    def select(self, path: str, info: str = "", play: bool | None = None) -> None:
-        """`path` became the current sample: draw it and, if auto-play is on, play it."""
+    def select(self, path: str, info: str = "", play: bool | None = None,
+               region: tuple[float, float] | None = None) -> None:
+        """`path` became the current sample: draw it and, if auto-play is on, play it.
+
+        With `region` (where a search matched inside a longer file) it is shaded on the
+        waveform and audition starts at its beginning."""
         self.current = path
         self.info[path] = info
+        self.regions[path] = region
         self._picture.submit(path, _picture_job, path)
         if (self.auto_play if play is None else play):
             self.play(path)
@@ -60,6 +67,10 @@ class Audition(QObject):
         if path is None or sr is None:
             return
         self._audio.submit(path, _audio_job, path, sr)
+
+    def start_of(self, path: str | None) -> float:
+        region = self.regions.get(path) if path else None
+        return region[0] if region else 0.0
 
     def toggle(self) -> None:
         """Space: stop what plays, else play the current sample from the start."""
@@ -83,7 +94,7 @@ class Audition(QObject):
 
     def _audio_ready(self, path: object, samples: Any) -> None:
         if path == self.current:
-            self.player.play(samples, str(path))
+            self.player.play(samples, str(path), self.start_of(str(path)))
 
     def _audio_failed(self, path: object, exc: object) -> None:
         why = exc.reason if isinstance(exc, DecodeError) else str(exc)
@@ -91,4 +102,5 @@ class Audition(QObject):
 
     def _picture_ready(self, path: object, data: Any) -> None:
         if path == self.current:
-            self.preview.show_data(data, self.info.get(str(path), ""))
+            self.preview.show_data(data, self.info.get(str(path), ""),
+                                   self.regions.get(str(path)))

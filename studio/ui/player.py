@@ -91,6 +91,7 @@ class Player(QObject):
         self.error = "not started"
         self.gain = 0.9
         self.path: str | None = None
+        self.offset = 0.0  # seconds into the file where the playing buffer starts
         # state shared with the audio callback
         self._req: tuple[int, np.ndarray | None] = (0, None)
         self._seen = 0
@@ -132,11 +133,17 @@ class Player(QObject):
             self._out = None
 
     # ---- GUI-side control ------------------------------------------------------------------
-    def play(self, samples: np.ndarray, path: str | None = None) -> None:
-        """Play mono float32 `samples` (at `samplerate`), cutting off what plays now."""
+    def play(self, samples: np.ndarray, path: str | None = None, start: float = 0.0) -> None:
+        """Play mono float32 `samples` (at `samplerate`) from `start` seconds, cutting off
+        what plays now; the reported position counts from the file's beginning."""
         if self._out is None:
             return
-        self.path = path
+        skip = int(max(start, 0.0) * self._out.samplerate)
+        if 0 < skip < len(samples):
+            samples = samples[skip:]
+        else:
+            start = 0.0
+        self.path, self.offset = path, start
         self._req = (self._req[0] + 1, np.ascontiguousarray(samples, dtype=np.float32))
         self._timer.start()
 
@@ -145,7 +152,9 @@ class Player(QObject):
             return False
         buf = self._req[1] if self._req[1] is not None else self._buf
         assert buf is not None
+        offset = self.offset  # the buffer already starts there
         self.play(buf, self.path)
+        self.offset = offset
         return True
 
     def stop(self) -> None:
@@ -157,7 +166,7 @@ class Player(QObject):
 
     def position_seconds(self) -> float:
         sr = self.samplerate
-        return self._pos / sr if sr and self._playing else 0.0
+        return self.offset + self._pos / sr if sr and self._playing else 0.0
 
     def _tick(self) -> None:
         if self.is_playing():

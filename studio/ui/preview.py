@@ -17,6 +17,8 @@ from studio.ui.preview_data import SPEC_BINS, PreviewData
 WAVE_COLOUR = "#4fd1c5"
 BACKGROUND = "#14161a"
 PLAYHEAD = "#f6e05e"
+REGION_BRUSH = (246, 173, 85, 60)  # where a search matched inside a longer file
+REGION_EDGE = (246, 173, 85, 170)
 
 
 class PreviewPanel(QWidget):
@@ -34,7 +36,8 @@ class PreviewPanel(QWidget):
         self._layout.addWidget(self._placeholder, 1)
         self._wave: Any = None
         self._spec: Any = None
-        self._pending: PreviewData | None = None
+        self._pending: tuple[PreviewData, str, tuple[float, float] | None] | None = None
+        self.region: tuple[float, float] | None = None
         self.data: PreviewData | None = None
 
     def ensure_plots(self) -> None:
@@ -74,33 +77,48 @@ class PreviewPanel(QWidget):
         spec.addItem(self._heads[1])
         for h in self._heads:
             h.setVisible(False)
+        self._region = pg.LinearRegionItem(values=(0.0, 0.0), movable=False,
+                                           brush=pg.mkBrush(*REGION_BRUSH),
+                                           pen=pg.mkPen(REGION_EDGE, width=1))
+        self._region.setZValue(-10)  # under the waveform
+        self._region.setVisible(False)
+        wave.addItem(self._region)
         self._layout.addWidget(wave, 3)
         self._layout.addWidget(spec, 2)
         self._wave, self._spec = wave, spec
         if self._pending is not None:
-            self.show_data(self._pending)
+            self.show_data(*self._pending)
 
     def clear(self, message: str = "Select a sample to see and hear it") -> None:
         self.data = None
+        self.region = None
         self.title.setText(message)
         if self._wave is not None:
+            self._region.setVisible(False)
             self._curve.setData([], [])
             self._image.clear()
             self.set_playhead(None)
 
-    def show_data(self, d: PreviewData, info: str = "") -> None:
-        """Draw `d`; `info` (category, words) goes after the file name in the title."""
+    def show_data(self, d: PreviewData, info: str = "",
+                  region: tuple[float, float] | None = None) -> None:
+        """Draw `d`; `info` (category, words) goes after the file name in the title;
+        `region` (start, end seconds) is shaded: where a search matched inside the file."""
         self.data = d
+        self.region = region
         name = d.path.rsplit("/", 1)[-1]
         if d.error:
             self.title.setText(f"{name} — cannot show: {d.error}")
         else:
             extra = f"  ·  {info}" if info else ""
-            self.title.setText(f"{name}  ·  {d.duration:.2f} s{extra}")
+            where = f"  ·  match at {region[0]:.2f}–{region[1]:.2f} s" if region else ""
+            self.title.setText(f"{name}  ·  {d.duration:.2f} s{where}{extra}")
         if self._wave is None:
-            self._pending = d
+            self._pending = (d, info, region)
             return
         self._pending = None
+        self._region.setVisible(region is not None and not d.error)
+        if region is not None:
+            self._region.setRegion(region)
         if d.error or d.env_t is None or d.env_lo is None or d.env_hi is None:
             self._curve.setData([], [])
             self._image.clear()
