@@ -13,6 +13,7 @@ from __future__ import annotations
 import builtins
 import json
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -272,8 +273,13 @@ class ModelManager:
             import torch  # noqa: F401
             import transformers  # noqa: F401
         except ImportError as e:
+            how = (
+                "this build of Studio leaves them out: install the Studio build with models"
+                if getattr(sys, "frozen", False)
+                else "pip install 'studio[models]'"
+            )
             raise EmbedderUnavailable(
-                f"{spec.title} needs torch and transformers: pip install 'studio[models]' ({e})"
+                f"{spec.title} needs torch and transformers: {how} ({e})"
             ) from e
         from transformers.utils import logging as hf_logging
 
