@@ -34,12 +34,20 @@ sys.path.insert(0, str(ROOT))
 from studio.core.audio import decode, resample  # noqa: E402
 from studio.core.embedders import builtin  # noqa: E402
 from studio.core.embedders.base import l2_normalize  # noqa: E402
+from studio.core.search import CATEGORY_MIX  # noqa: E402
 
 SR = builtin.SAMPLE_RATE
 TRANSFORMS = (
     "gain-12dB", "gain+6dB", "pitch+1st", "pitch-1st", "lowpass4k",
     "noise30dB", "trim-head5ms", "trim-tail", "resample32k", "ogg",
 )  # fmt: skip
+
+
+def _load_drum_train():
+    sys.path.insert(0, str(ROOT / "resources" / "drums"))
+    import train_classifier
+
+    return train_classifier
 
 
 def _load_train():
@@ -104,6 +112,19 @@ def same_sound_groups(ys: list[np.ndarray], thr: float = 0.999) -> np.ndarray:
 def precision_at_10(emb: np.ndarray, cls: np.ndarray, queries: np.ndarray) -> np.ndarray:
     e = l2_normalize(emb)
     s = e[queries] @ e.T
+    s[np.arange(len(queries)), queries] = -np.inf
+    nn = np.argsort(-s, axis=1)[:, :10]
+    return (cls[nn] == cls[queries][:, None]).mean(axis=1)
+
+
+def mixed_precision(emb: np.ndarray, probs: np.ndarray, cls: np.ndarray, queries: np.ndarray,
+                    w: float) -> np.ndarray:
+    """p@10 of the search's ranking: (1-w) x calibrated cosine + w x category agreement."""
+    e = l2_normalize(emb)
+    g = e @ e.T
+    n = len(e)
+    mu = min((g.sum() - np.trace(g)) / (n * (n - 1)), 0.95)
+    s = (1 - w) * np.clip((g[queries] - mu) / (1 - mu), -1, 1) + w * (probs[queries] @ probs.T)
     s[np.arange(len(queries)), queries] = -np.inf
     nn = np.argsort(-s, axis=1)[:, :10]
     return (cls[nn] == cls[queries][:, None]).mean(axis=1)
@@ -189,6 +210,7 @@ def main() -> None:
 
     warnings.filterwarnings("ignore", message="n_fft=", category=UserWarning)
     train = _load_train()
+    drum_train = _load_drum_train()
     t0 = time.perf_counter()
     rows, clips, rates = train.load_corpus(a.corpus)
     cls = np.array([r["cls"] for r in rows])
@@ -214,6 +236,14 @@ def main() -> None:
     mo = np.stack([mfcc(y) for y in orig])
     mc = {t: np.stack([mfcc(z) for z in v]) for t, v in copies_audio.items()}
 
+    # The product's search also mixes in category agreement (studio.core.search): the drum
+    # classifier's probabilities, trained leave-one-kit-out like the embedder.
+    xd, drows, xda, dsrc = drum_train.corpus_features(a.corpus)
+    assert [r["path"] for r in drows] == [r["path"] for r in rows], "corpus order differs"
+    dcats = np.array([r["category"] for r in drows], dtype=object)
+    mixes = (0.0, 0.1, 0.15, 0.25, 0.35)
+    loko_mix: dict[float, list[np.ndarray]] = {w: [] for w in mixes}
+
     # Leave-one-kit-out: fit without kit K (and without any sound K shares), score K's queries.
     loko_p, loko_hits = [], defaultdict(list)
     for k in sorted(set(kit)):
@@ -225,6 +255,12 @@ def main() -> None:
         params = train.fit(xo[train_idx], cls[train_idx], xa[amask], remap[src[amask]])
         emb = builtin.project(xo, params)
         loko_p.append(precision_at_10(emb, cls, test))
+        tra = np.isin(dsrc, train_idx)
+        model = drum_train.train(xd[train_idx], list(dcats[train_idx]), xda[tra],
+                                 list(dcats[dsrc[tra]]))
+        probs = model.predict(xd)
+        for w in mixes:
+            loko_mix[w].append(mixed_precision(emb, probs, cls, test, w))
         for t in TRANSFORMS:
             loko_hits[t].append(dup_hits(builtin.project(xc[t][test], params), emb, group, test))
     p_loko = float(np.concatenate(loko_p).mean())
@@ -238,6 +274,9 @@ def main() -> None:
     heads = " ".join(f"{t[:6]:>6}" for t in TRANSFORMS)
     print(f"\n{'embedding':<34} {'p@10':>6} {'dup':>6} {heads}")
     print(row(f"{builtin.EMBEDDER_ID} leave-one-kit-out", p_loko, r_loko))
+    for w, parts in loko_mix.items():
+        label = f"  search, category mix {w:.2f}" + (" (shipped)" if w == CATEGORY_MIX else "")
+        print(f"{label:<34} {float(np.concatenate(parts).mean()):>6.3f}")
     print(row("raw DSP features (nothing learned)", p_raw, r_raw))
     print(row("MFCC mean+std (librosa, 40 dims)", p_mf, r_mf))
     print(row("shipped fit, in-sample (not a score)", p_in, r_in))

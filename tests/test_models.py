@@ -305,6 +305,44 @@ def test_mert_layers_and_pooling_override(mert_dir: Path, manager: ModelManager)
         manager.load("mert", layers=(13,))
 
 
+def test_mert_int8_own_id_batch_independent_close(
+    mert, mert_dir: Path, manager: ModelManager
+) -> None:
+    manager.link("mert", mert_dir)
+    q = manager.load("mert", device="cpu", precision="int8")
+    assert q.id == "mert-v1-95m-l6-mean-trim60-int8" and q.id != mert.id and q.dim == mert.dim
+    clips = [_noise(n, i) for i, n in enumerate((24000, 7000, 24000, 13000, 7000))]
+    together = q.embed_audio(clips)
+    alone = np.stack([q.embed_audio([c])[0] for c in clips])
+    # activation scales are per clip, so batch mates do not move a clip's vector
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+    np.testing.assert_array_equal(q.embed_audio(clips), together)
+    np.testing.assert_allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+    cos = np.sum(together * mert.embed_audio(clips), axis=1)
+    assert cos.min() > 0.98, cos
+    with pytest.raises(EmbedderUnavailable, match="precision"):
+        manager.load("mert", device="cpu", precision="int4")
+
+
+def test_quantize_int8_per_item() -> None:
+    import torch
+
+    from studio.core.models.device import quantize_int8
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.GELU(), torch.nn.Linear(32, 8))
+    q = quantize_int8(net)
+    x = torch.randn(3, 5, 16)
+    x[1] *= 50.0  # one loud item must not coarsen the others' quantisation
+    with torch.inference_mode():
+        together = q(x)
+        alone = torch.cat([q(x[i : i + 1]) for i in range(3)])
+        ref = net(x)
+    torch.testing.assert_close(together, alone, rtol=0, atol=0)
+    cos = torch.nn.functional.cosine_similarity(together.flatten(1), ref.flatten(1))
+    assert float(cos.min()) > 0.99
+
+
 # --- CLAP -------------------------------------------------------------------------------------
 def test_clap_batch_independent_and_deterministic(clap) -> None:
     assert clap.supports_text and clap.sample_rate == 48000

@@ -16,7 +16,7 @@ How scores are fused (one documented way, used by the CLI and the app alike):
   calibrated text-audio similarity.
 * An audio query's similarity is then mixed with category agreement (the probability that
   candidate and query are the same drum, from the category model's probabilities):
-  0.75 x similarity + 0.25 x agreement, so that "similar" stays in the right category, as
+  0.85 x similarity + 0.15 x agreement, so that "similar" stays in the right category, as
   producers ask. Measured on the dev corpus, leave-one-kit-out (bench/quality.py).
 * Audio and text together ("like this, but brighter"): 0.7 x audio similarity + 0.3 x word
   relevance over the audio query's candidates.
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from studio.core.library import Library
 
 AUDIO_TEXT_MIX = 0.3
-CATEGORY_MIX = 0.25
+CATEGORY_MIX = 0.15
 CLAP_TEXT_MIX = 0.5
 
 

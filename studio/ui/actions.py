@@ -47,6 +47,7 @@ class Actions:
         self.rescan = act("&Rescan library", "Ctrl+R", lambda: w.indexer.start(None))
         self.cancel = act("S&top indexing", "Ctrl+.", w.indexer.cancel, "cancel")
         self.skipped = act("S&kipped files…", None, w.show_skipped)
+        self.models = act("&Models…", None, w.show_models)
         self.backfill = act("Embed with &MERT/CLAP when downloaded", None, self._backfill)
         self.backfill.setCheckable(True)
         self.backfill.setChecked(w.settings.get(S.BACKFILL_MODELS))
@@ -62,9 +63,10 @@ class Actions:
         self.device_menu = self.audition_menu.addMenu("Output &device")
         self.device_menu.aboutToShow.connect(self._fill_devices)
         self.library_menu = self._menu(mb.addMenu("&Library"), self.rescan, self.cancel,
-                                       self.skipped, None, self.backfill)
+                                       self.skipped, None, self.models, self.backfill)
         gear = QMenu(w)
-        self._menu(gear, self.auto_play, None, self.rescan, self.skipped, self.backfill)
+        self._menu(gear, self.auto_play, None, self.rescan, self.skipped, self.models,
+                   self.backfill)
         gear.addMenu(self.device_menu)
         w.search_bar.settings_button.setMenu(gear)
 
@@ -131,6 +133,8 @@ class Actions:
     def _backfill(self) -> None:
         self.w.settings.set(S.BACKFILL_MODELS, self.backfill.isChecked())
         self.w.indexer.load_models = self.backfill.isChecked()
+        if self.backfill.isChecked() and self.w.lib.roots():
+            self.w.indexer.start(None)  # loads the ready models and back-fills what they lack
 
     def _fill_devices(self) -> None:
         menu, current = self.device_menu, self.w.settings.get(S.OUTPUT_DEVICE)

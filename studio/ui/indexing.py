@@ -38,6 +38,8 @@ def index_job(job: Job, lib: Library, roots: list[str] | None, load_models: bool
     job.progress(("models", states), key="models")
     models = ["default"]
     if load_models and any(v == "ready" for v in states.values()):
+        job.progress(("models", {k: "loading" if v == "ready" else v for k, v in states.items()}),
+                     key="loading")
         problems = lib.try_load_ready_models()
         states = _model_states(lib)
         for name, why in problems.items():

@@ -62,3 +62,10 @@ def match_note(hit: Any) -> str:
     """'at 1.50–2.50 s' for a match inside a longer file, else ''."""
     w = match_window(hit)
     return f"at {w[0]:.2f}–{w[1]:.2f} s" if w else ""
+
+
+def hit_info(hit: Any) -> str:
+    """'closed hat · bright, short': the category and the top sound words, for the preview."""
+    words = (getattr(hit, "analysis", None) or {}).get("words") or {}
+    top = [w for w, v in sorted(words.items(), key=lambda kv: -kv[1])[:3] if v >= 0.5]
+    return " · ".join(x for x in (category_label(hit.category), ", ".join(top)) if x)

@@ -12,17 +12,20 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QSplitter, QWidget
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from studio.core.audio import is_audio_path
 from studio.core.library import Library, LibraryError
 from studio.core.search import Query
 from studio.ui import settings as S
+from studio.ui import window_state
 from studio.ui.actions import build_actions
 from studio.ui.audition import Audition
 from studio.ui.dialogs import SkippedDialog, error_box
 from studio.ui.indexing import IndexController
+from studio.ui.labels import hit_info, match_window
 from studio.ui.library_tree import LibraryPanel
+from studio.ui.models_dialog import ModelsDialog, ModelsUi
 from studio.ui.player import Output, Player
 from studio.ui.preview import PreviewPanel
 from studio.ui.results import PATH_ROLE
@@ -64,6 +67,7 @@ class MainWindow(QMainWindow):
         self.searcher = SearchController(lib, self)
         self.indexer = IndexController(lib, load_models and settings.get(S.BACKFILL_MODELS),
                                        index_workers, self)
+        self.models = ModelsUi(self)
 
         self.right = QSplitter(Qt.Orientation.Vertical)
         self.right.addWidget(self.results)
@@ -77,8 +81,6 @@ class MainWindow(QMainWindow):
         self.split.setSizes([240, 760])
         self.right.setSizes([420, 260])
         central = QWidget()
-        from PySide6.QtWidgets import QVBoxLayout
-
         lay = QVBoxLayout(central)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
@@ -112,7 +114,6 @@ class MainWindow(QMainWindow):
         self.audition.message.connect(self.status.say)
         self.player.availability.connect(self.status.set_playback)
         self.indexer.progress.connect(self.status.set_indexing)
-        self.indexer.models.connect(self.status.set_models)
         self.indexer.finished.connect(self._index_finished)
         self.status.cancel_requested.connect(self.indexer.cancel)
         self.status.skipped_clicked.connect(self.show_skipped)
@@ -120,30 +121,11 @@ class MainWindow(QMainWindow):
         notifier.error.connect(self._on_error)
 
     def _restore(self) -> None:
-        st = self.settings
-        if not st.get(S.GEOMETRY).isEmpty():
-            self.restoreGeometry(st.get(S.GEOMETRY))
-        else:  # first launch: a DAW-browser size, but never bigger than the screen
-            screen = self.screen().availableGeometry() if self.screen() else None
-            w, h = 1180, 740
-            if screen is not None:
-                w, h = min(w, int(screen.width() * 0.9)), min(h, int(screen.height() * 0.9))
-            self.resize(w, h)
-        if not st.get(S.STATE).isEmpty():
-            self.restoreState(st.get(S.STATE))
-        for split, key in ((self.split, S.SPLIT_MAIN), (self.right, S.SPLIT_RIGHT)):
-            sizes = st.get(key)
-            if len(sizes) == split.count() and all(s >= 0 for s in sizes):
-                split.setSizes(sizes)
+        window_state.restore(self, self.settings, (self.split, self.right))
 
     def save_settings(self) -> None:
-        st = self.settings
-        st.set(S.GEOMETRY, self.saveGeometry())
-        st.set(S.STATE, self.saveState())
-        st.set(S.SPLIT_MAIN, self.split.sizes())
-        st.set(S.SPLIT_RIGHT, self.right.sizes())
-        st.set(S.AUTO_PLAY, self.audition.auto_play)
-        st.sync()
+        self.settings.set(S.AUTO_PLAY, self.audition.auto_play)
+        window_state.save(self, self.settings, (self.split, self.right))
 
     def showEvent(self, ev: QShowEvent) -> None:
         super().showEvent(ev)
@@ -156,6 +138,7 @@ class MainWindow(QMainWindow):
         self.player.open(self.settings.get(S.OUTPUT_DEVICE))
         self.preview.ensure_plots()
         self.results.view.setFocus()
+        self.models.ctl.refresh()
         if self._index_on_start and self.lib.roots():
             self.indexer.start(None)  # picks up what changed since last time; resumes
         else:
@@ -166,6 +149,7 @@ class MainWindow(QMainWindow):
         if self.indexer.running():
             self.status.say("Stopping indexing — nothing is lost, it resumes next time…")
         self._closed = True  # results still queued are dropped (see worker.start_worker)
+        self.models.shutdown()
         self.indexer.shutdown()
         self.searcher.shutdown()
         self.audition.shutdown()
@@ -235,6 +219,9 @@ class MainWindow(QMainWindow):
         else:
             self.status.say(f"{n:,} samples in the library" if n else "")
 
+    def show_models(self) -> ModelsDialog:
+        return self.models.show()
+
     def show_skipped(self) -> None:
         SkippedDialog(self.lib.catalog.errors(), self).exec()
 
@@ -293,10 +280,7 @@ class MainWindow(QMainWindow):
         path = cur.data(PATH_ROLE) if cur.isValid() else None
         if path:
             hit = self.results.model.hits[cur.row()]
-            words = (hit.analysis or {}).get("words") or {}
-            top = [w for w, v in sorted(words.items(), key=lambda kv: -kv[1])[:3] if v >= 0.5]
-            info = " · ".join(x for x in (hit.category or "", ", ".join(top)) if x)
-            self.audition.select(path, info)
+            self.audition.select(path, hit_info(hit), region=match_window(hit))
 
     # ---- drops -------------------------------------------------------------------------------
     def dragEnterEvent(self, ev: QDragEnterEvent) -> None:

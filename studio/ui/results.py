@@ -21,6 +21,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QDrag, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QHeaderView,
     QStyle,
     QStyledItemDelegate,
@@ -201,11 +202,11 @@ class NoteDelegate(QStyledItemDelegate):
         self.initStyleOption(opt, index)
         text, opt.text = opt.text, ""
         widget = opt.widget  # type: ignore[attr-defined]
-        style = widget.style() if widget is not None else None
-        if style is not None:
-            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        style = widget.style() if widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
         fm = opt.fontMetrics  # type: ignore[attr-defined]
-        rect = opt.rect.adjusted(4, 0, -4, 0)  # type: ignore[attr-defined]
+        rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, opt, widget)
+        rect.adjust(3, 0, -3, 0)  # the text margin the style uses for the other columns
         note_w = fm.horizontalAdvance(note) + 10
         selected = bool(opt.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
         group = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QToolButton, QWidget
 
 from studio.ui import style
 
 _PHASES = {"scan": "Scanning", "analyse": "Indexing"}
 _MODEL_LABELS = {"mert": "MERT", "clap": "CLAP"}
-_STATE_TEXT = {"missing": "not downloaded", "downloading": "downloading", "ready": "ready",
-               "failed": "failed", "loaded": "ready"}
 
 
 def phase_text(phase: str, done: int, total: int) -> str:
@@ -26,10 +25,24 @@ def phase_text(phase: str, done: int, total: int) -> str:
     return f"{verb} {done:,} / {total:,}"
 
 
+class ClickableLabel(QLabel):
+    clicked = Signal()
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def mouseReleaseEvent(self, ev: QMouseEvent) -> None:
+        if ev.button() == Qt.MouseButton.LeftButton:
+            self.clicked.emit()
+        super().mouseReleaseEvent(ev)
+
+
 class StatusPanel(QStatusBar):
     cancel_requested = Signal()
     skipped_clicked = Signal()
     error_clicked = Signal()
+    models_clicked = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -52,16 +65,25 @@ class StatusPanel(QStatusBar):
         self.skipped.setIcon(style.icon("warning"))
         self.skipped.setToolTip("Files that could not be indexed, with the reasons")
         self.skipped.clicked.connect(self.skipped_clicked)
-        self.models = QLabel("")
+        self.models = ClickableLabel("")
+        self.models.setObjectName("modelStatus")
+        self.models.setToolTip("MERT and CLAP: click to download or link them")
+        self.models.clicked.connect(self.models_clicked)
+        self.model_progress = QProgressBar()
+        self.model_progress.setTextVisible(False)
+        self.model_progress.setFixedWidth(80)
+        self.model_progress.setRange(0, 100)
+        self.model_progress.setToolTip("Downloading a model (Library → Models… to cancel)")
         self.playback = QLabel("")
         self.addWidget(self.message, 1)
         self.addWidget(self.error)
         for w in (self.progress_label, self.progress, self.cancel):
             self.addPermanentWidget(w)
-        for w in (self.skipped, self.models, self.playback):
+        for w in (self.skipped, self.model_progress, self.models, self.playback):
             self.addPermanentWidget(w)
         self.set_indexing(None)
         self.set_skipped(0)
+        self.set_models("")
         self.error.setVisible(False)
 
     def set_indexing(self, p: Any) -> None:
@@ -72,6 +94,8 @@ class StatusPanel(QStatusBar):
         if not busy:
             return
         self.progress_label.setText(phase_text(p.phase, p.done, p.total))
+        # a back-fill's count is in the model text ("CLAP embedding 1,200 / 5,000")
+        self.progress_label.setVisible(not p.phase.startswith("embed:"))
         if p.total:
             self.progress.setRange(0, p.total)
             self.progress.setValue(min(p.done, p.total))
@@ -82,9 +106,17 @@ class StatusPanel(QStatusBar):
         self.skipped.setText(f"{n:,} skipped")
         self.skipped.setVisible(n > 0)
 
-    def set_models(self, states: dict[str, str]) -> None:
-        parts = [f"{_MODEL_LABELS.get(k, k)} {_STATE_TEXT.get(v, v)}" for k, v in states.items()]
-        self.models.setText(" · ".join(parts))
+    def set_models(self, text: str, download_percent: float | None = None,
+                   tooltip: str = "") -> None:
+        """'MERT ready · CLAP 42%'; a progress bar while a model downloads."""
+        self.models.setText(text)
+        self.models.setVisible(bool(text))
+        self.models.setToolTip((tooltip + "\n" if tooltip else "")
+                               + "Click to download, link or unlink MERT and CLAP")
+        self.model_progress.setVisible(download_percent is not None)
+        if download_percent is not None:
+            self.model_progress.setRange(0, 100 if download_percent > 0 else 0)
+            self.model_progress.setValue(int(download_percent))
 
     def set_playback(self, reason: str) -> None:
         self.playback.setText(reason)

@@ -85,3 +85,48 @@ def configure_threads() -> None:
         torch.set_num_interop_threads(1)
     except RuntimeError:
         pass
+
+
+def quantize_int8(module: Any) -> Any:
+    """`module` with every nn.Linear replaced by a dynamically quantised int8 one (CPU).
+
+    Weights are int8 per output channel; activations are quantised on the fly with a scale
+    taken from the tensor at hand. torch takes that scale over the whole batch, which would
+    make a clip's vector depend on its batch mates, so each quantised Linear runs its input
+    one batch item at a time: a clip then gives the same vector alone or in any batch.
+    """
+    import warnings
+
+    import torch
+    from torch.ao.quantization import per_channel_dynamic_qconfig
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao's notice that it moves to torchao
+        q = torch.ao.quantization.quantize_dynamic(
+            module, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8
+        )
+    qlinear = torch.ao.nn.quantized.dynamic.Linear
+    for parent in list(q.modules()):
+        for name, child in list(parent.named_children()):
+            if isinstance(child, qlinear):
+                setattr(parent, name, _per_item(child))
+    return q
+
+
+def _per_item(linear: Any) -> Any:
+    import torch
+
+    class PerItemLinear(torch.nn.Module):
+        """Runs `linear` on each item of a batch (dim 0) separately when the input has a
+        batch and a sequence axis, so dynamic activation scales are per item."""
+
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x: Any) -> Any:
+            if x.dim() < 3 or x.shape[0] == 1:
+                return self.inner(x)
+            return torch.stack([self.inner(x[i]) for i in range(x.shape[0])])
+
+    return PerItemLinear(linear)

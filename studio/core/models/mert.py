@@ -14,6 +14,10 @@ compute grows with length, and trailing silence then no longer changes the embed
 
 Clips are batched only with clips of the same length: the conv front end uses group norm
 over time, so zero padding would change a clip's embedding.
+
+`precision="int8"` (opt-in, CPU) quantises the transformer's Linears to int8 with dynamic
+activation scales taken per clip (see device.quantize_int8); it gives different vectors, so
+it has its own embedder id ("-int8"). The conv front end stays fp32 (torch's oneDNN conv).
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ POOLINGS = ("mean", "meanstd")
 # The tail after a one-shot has fallen this far below its peak is not embedded.
 TRIM_DB = 60.0
 TRIM_STEP = 1200  # 50 ms
+PRECISIONS = ("fp32", "int8")
 
 
 def check_mert_config(cfg: dict[str, Any]) -> None:
@@ -86,7 +91,12 @@ def trim_tail(y: np.ndarray, db: float = TRIM_DB) -> np.ndarray:
     return y[:end]
 
 
-def embedder_id(layers: Sequence[int], pooling: str, trim_db: float | None = TRIM_DB) -> str:
+def embedder_id(
+    layers: Sequence[int],
+    pooling: str,
+    trim_db: float | None = TRIM_DB,
+    precision: str = "fp32",
+) -> str:
     if len(layers) == 1:
         part = f"l{layers[0]}"
     elif list(layers) == list(range(layers[0], layers[-1] + 1)):
@@ -94,7 +104,8 @@ def embedder_id(layers: Sequence[int], pooling: str, trim_db: float | None = TRI
     else:
         part = "l" + "+".join(str(i) for i in layers)
     trim = "" if trim_db is None else f"-trim{trim_db:g}"
-    return f"mert-v1-95m-{part}-{pooling}{trim}"
+    prec = "" if precision == "fp32" else f"-{precision}"
+    return f"mert-v1-95m-{part}-{pooling}{trim}{prec}"
 
 
 class MertEmbedder(Embedder):
@@ -112,7 +123,9 @@ class MertEmbedder(Embedder):
         layers: Sequence[int] = DEFAULT_LAYERS,
         pooling: str = DEFAULT_POOLING,
         trim_db: float | None = TRIM_DB,
+        precision: str = "fp32",
     ) -> None:
+        """`precision`: "fp32", or "int8" (dynamic int8 Linears, CPU only; its own id)."""
         import json
 
         import torch
@@ -128,6 +141,10 @@ class MertEmbedder(Embedder):
             raise ValueError(f"MERT layers must be within 0..{n_layers}, got {layers}")
         if pooling not in POOLINGS:
             raise ValueError(f"MERT pooling must be one of {POOLINGS}, got {pooling!r}")
+        if precision not in PRECISIONS:
+            raise ValueError(f"MERT precision must be one of {PRECISIONS}, got {precision!r}")
+        if precision == "int8" and (device != "cpu" or dtype != "float32"):
+            raise ValueError("MERT precision int8 runs on the CPU in float32 only")
         loaded: Any = HubertModel.from_pretrained(
             str(folder),
             config=config,
@@ -148,7 +165,13 @@ class MertEmbedder(Embedder):
         self._torch = torch
         self._device = torch.device(device)
         self._dtype = torch_dtype(dtype)
-        self._model = model.to(self._device, dtype=self._dtype).eval()
+        model = model.to(self._device, dtype=self._dtype).eval()
+        if precision == "int8":
+            from studio.core.models.device import quantize_int8
+
+            model.feature_projection = quantize_int8(model.feature_projection)
+            model.encoder = quantize_int8(model.encoder)
+        self._model = model
         fe_path = folder / "preprocessor_config.json"
         if fe_path.is_file():
             self._fe = Wav2Vec2FeatureExtractor.from_pretrained(str(folder), local_files_only=True)
@@ -159,7 +182,8 @@ class MertEmbedder(Embedder):
         hidden = int(config.hidden_size)
         self.dim = hidden * (2 if pooling == "meanstd" else 1)
         self._trim_db = trim_db
-        self.id = embedder_id(layers, pooling, trim_db)
+        self.precision = precision
+        self.id = embedder_id(layers, pooling, trim_db, precision)
         self.device = device
         self.dtype = dtype
 
