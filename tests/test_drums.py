@@ -232,3 +232,33 @@ def test_augment_is_deterministic_and_valid() -> None:
     a2, d2 = tc.augment(y, 1.0, np.random.default_rng(5))
     assert np.array_equal(a1, a2) and d1 == d2
     assert np.all(np.isfinite(a1)) and 0 < d1 <= 1.0 and np.abs(a1).max() <= 1.0 + 1e-6
+
+
+def _groove(bpm: float, bars: int = 2) -> np.ndarray:
+    from studio.core.audio import resample
+    from studio.core.synth import voice
+
+    sr, step = 44100, 60 / bpm / 4
+    y = np.zeros(int(sr * step * 16 * bars) + sr)
+    pattern = {0: "kick", 4: "snare", 8: "kick", 10: "kick", 12: "snare"}
+    for i in range(16 * bars):
+        for v in ["hihat_closed"] + ([pattern[i % 16]] if i % 16 in pattern else []):
+            hit = voice(v, i) * (0.5 if v == "hihat_closed" else 1.0)
+            at = int(i * step * sr)
+            y[at : at + len(hit)] += hit[: len(y) - at]
+    return resample(y.astype(np.float32), sr, 22050)
+
+
+@pytest.mark.parametrize("bpm", [90, 120, 150])
+def test_syncopated_groove_is_a_loop(bpm):
+    y = _groove(bpm)
+    assert analyze(y, duration=len(y) / 22050)["kind"] == "loop"
+
+
+def test_long_shimmering_cymbal_is_a_one_shot():
+    rng = np.random.default_rng(3)
+    sr, n = 22050, 22050 * 6
+    t = np.arange(n) / sr
+    shimmer = 1 + 0.3 * np.sin(2 * np.pi * 7 * t) * rng.uniform(0.5, 1.0)  # a few dB of wobble
+    y = (rng.standard_normal(n) * np.exp(-t / 1.5) * shimmer).astype(np.float32)
+    assert analyze(y, duration=6.0)["kind"] == "one-shot"

@@ -14,8 +14,8 @@ from studio.core.drums.classifier import Model, default_model
 from studio.core.drums.descriptors import (
     WORD_DEFINITIONS,
     note_name,
-    onset_count,
     onset_envelope,
+    strong_onsets,
     tempo,
     windows,
     words,
@@ -30,7 +30,7 @@ from studio.core.drums.query import (
     score_table,
 )
 
-ANALYSIS_VERSION = 2
+ANALYSIS_VERSION = 3
 ANALYSIS_SR = 22050
 # What analyze() looks at for category and words; tempo/loop detection reads all of y.
 ANALYSIS_SECONDS = 4.0
@@ -41,6 +41,7 @@ CATEGORIES: tuple[str, ...] = (
 # A file at least this long with this many onsets, spread over it, is a loop.
 LOOP_MIN_SECONDS = 1.5
 LOOP_MIN_ONSETS = 4
+LOOP_SURE_ONSETS = 6
 
 __all__ = [
     "ANALYSIS_SECONDS", "ANALYSIS_SR", "ANALYSIS_VERSION", "CATEGORIES", "CATEGORY_GROUPS",
@@ -108,12 +109,13 @@ def analyze(
     kind, bpm, n_on = "one-shot", None, 0
     if y.size >= LOOP_MIN_SECONDS * ANALYSIS_SR:
         onset, period = onset_envelope(y, ANALYSIS_SR)
-        n_on = onset_count(onset, period)
+        n_on = strong_onsets(y, ANALYSIS_SR)
         if n_on >= LOOP_MIN_ONSETS:
             bpm, strength = tempo(onset, period)
-            if bpm is not None and strength > 0.2:
+            # A steady beat makes 4 hits a loop; a syncopated groove needs a few more.
+            if n_on >= LOOP_SURE_ONSETS or (bpm is not None and strength > 0.2):
                 kind = "loop"
-            else:
+            if strength <= 0.1:
                 bpm = None
     tonal = w["tonal"] > 0.5 and kind == "one-shot"
     pitch = round(m["pitch_hz"], 2) if tonal and m["pitch_hz"] > 0 else None

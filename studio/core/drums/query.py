@@ -149,15 +149,20 @@ class ScoreTable:
     name_index: dict[str, np.ndarray]  # file/folder-name token -> rows that have it
 
     @classmethod
-    def build(cls, analyses: list[dict], names: list[str] | None = None,
-              categories: tuple[str, ...] | None = None) -> ScoreTable:
+    def build(
+        cls,
+        analyses: list[dict],
+        names: list[str] | None = None,
+        categories: tuple[str, ...] | None = None,
+    ) -> ScoreTable:
         if categories is None:
             from studio.core.drums import CATEGORIES
 
             categories = CATEGORIES
         cat_pos = {c: i for i, c in enumerate(categories)}
-        word_names = tuple(sorted({w for a in analyses if isinstance(a, dict)
-                                   for w in (a.get("words") or {})}))
+        word_names = tuple(
+            sorted({w for a in analyses if isinstance(a, dict) for w in (a.get("words") or {})})
+        )
         word_pos = {w: i for i, w in enumerate(word_names)}
         probs = np.zeros((len(analyses), len(categories)), np.float32)
         words = np.full((len(analyses), len(word_names)), 0.5, np.float32)
@@ -173,8 +178,13 @@ class ScoreTable:
         for i, n in enumerate(names or []):
             for tok in _name_tokens(n):
                 index.setdefault(tok, []).append(i)
-        return cls(probs, tuple(categories), words, word_names,
-                   {t: np.array(v, np.int64) for t, v in index.items()})
+        return cls(
+            probs,
+            tuple(categories),
+            words,
+            word_names,
+            {t: np.array(v, np.int64) for t, v in index.items()},
+        )
 
     def __len__(self) -> int:
         return len(self.probs)
@@ -194,8 +204,11 @@ def score_table(query: Query, table: ScoreTable) -> np.ndarray:
                 cat += weight * table.probs[:, table.categories.index(c)]
     agree = []
     for w, d in query.words.items():
-        col = (table.words[:, table.word_names.index(w)] if w in table.word_names
-               else np.full(n, 0.5, np.float32))
+        col = (
+            table.words[:, table.word_names.index(w)]
+            if w in table.word_names
+            else np.full(n, 0.5, np.float32)
+        )
         agree.append(col if d > 0 else 1.0 - col)
     wscore = np.mean(agree, axis=0) if agree else 1.0
     s = cat * (0.6 + 0.4 * wscore)
