@@ -33,6 +33,9 @@ def main() -> int:
     ap.add_argument("--corpus", default="/tmp/corpus_anon")
     ap.add_argument("--no-interact", action="store_true")
     ap.add_argument("--tick-ms", type=int, default=5)
+    ap.add_argument("--diagnose", action="store_true",
+                    help="sample the GUI thread's Python stack during stalls and print the "
+                         "most frequent places")
     args = ap.parse_args()
     corpus = Path(args.corpus)
     ensure_corpus(corpus)
@@ -90,6 +93,27 @@ def main() -> int:
         if state["started"] and not w.indexer.running():
             app.quit()
 
+    if args.diagnose:
+        import collections
+        import threading
+        import traceback
+
+        main_id = threading.main_thread().ident
+        seen: collections.Counter[str] = collections.Counter()
+
+        def watchdog() -> None:
+            while not state.get("quit"):
+                time.sleep(0.005)
+                if state["started"] and state["last"] and time.perf_counter() - state["last"] > 0.03:
+                    frame = sys._current_frames().get(main_id)
+                    if frame is not None:
+                        stack = traceback.extract_stack(frame)[-4:]
+                        seen[" <- ".join(f"{os.path.basename(f.filename)}:{f.lineno} {f.name}"
+                                         for f in reversed(stack))] += 1
+
+        threading.Thread(target=watchdog, daemon=True).start()
+        state["seen"] = seen
+
     timer = QTimer()
     timer.setTimerType(Qt.TimerType.PreciseTimer)
     timer.timeout.connect(tick)
@@ -116,6 +140,11 @@ def main() -> int:
     print(f"event-loop ticks: {len(gaps)} at {args.tick_ms} ms")
     print(f"longest stall: {stall[-1]:.1f} ms  (p99 {p(0.99):.1f} ms, p50 {p(0.5):.1f} ms)  "
           f"target <= 50 ms: {'PASS' if stall[-1] <= 50 else 'FAIL'}")
+    if args.diagnose:
+        state["quit"] = True
+        print("GUI thread during stalls (5 ms samples):")
+        for where, n in state["seen"].most_common(8):
+            print(f"  {n:4d}  {where}")
     if baseline:
         print(f"idle window, same timer, 3 s before indexing: longest stall "
               f"{baseline[-1] - args.tick_ms:.1f} ms over {len(baseline)} ticks "

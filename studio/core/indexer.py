@@ -82,6 +82,14 @@ def _plain(o: object) -> object:
     raise TypeError(f"{type(o).__name__} is not JSON serialisable")
 
 
+def _lower_priority(nice: int) -> None:
+    if nice > 0:
+        try:
+            os.nice(nice)
+        except OSError:
+            pass
+
+
 def _workers() -> int:
     env = os.environ.get("STUDIO_WORKERS")
     if env and env.isdigit():
@@ -98,12 +106,14 @@ class Indexer:
         indexes: IndexProvider,
         builtin: Embedder,
         workers: int | None = None,
+        worker_nice: int = 0,
     ) -> None:
         self.catalog = catalog
         self._indexes = indexes
         self._index_for = indexes.index_for
         self.builtin = builtin
         self.workers = workers if workers is not None else _workers()
+        self.worker_nice = worker_nice
         self._last_save = time.monotonic()
         self._pool: Any = None
 
@@ -222,7 +232,11 @@ class Indexer:
 
     def _get_pool(self) -> Any:
         if self._pool is None:
-            self._pool = mp.get_context("spawn").Pool(self.workers)
+            # Only the analysis processes are lowered: this thread holds the GIL the app's
+            # window needs, and a low-priority GIL holder would stall it (priority inversion).
+            self._pool = mp.get_context("spawn").Pool(
+                self.workers, initializer=_lower_priority, initargs=(self.worker_nice,)
+            )
         return self._pool
 
     def _record_error(

@@ -152,6 +152,7 @@ class Library:
         progress: ProgressFn | None = None,
         should_stop: StopFn | None = None,
         workers: int | None = None,
+        worker_nice: int = 0,
     ) -> IndexReport:
         """Scan and analyse `roots` (all when None) and back-fill the given models."""
         if roots is not None:
@@ -160,7 +161,7 @@ class Library:
         self.index_for(self.builtin)
         for e in embs:
             self.index_for(e)
-        ix = Indexer(self.catalog, self, self.builtin, workers=workers)
+        ix = Indexer(self.catalog, self, self.builtin, workers=workers, worker_nice=worker_nice)
         self._indexing = True
         try:
             rep = ix.run(roots, embs, progress, should_stop)

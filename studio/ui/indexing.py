@@ -50,7 +50,8 @@ def index_job(job: Job, lib: Library, roots: list[str] | None, load_models: bool
         return None
     return lib.index(roots=roots, models=tuple(models),
                      progress=lambda p: job.progress(p, key=p.phase),
-                     should_stop=job.should_stop, workers=workers)
+                     should_stop=job.should_stop, workers=workers,
+                     worker_nice=BACKGROUND_NICE)
 
 
 class IndexController(QObject):
@@ -81,8 +82,7 @@ class IndexController(QObject):
         self.worker = start_worker(index_job, self.lib, roots, self.load_models, self.workers,
                                    on_progress=self._on_progress, on_result=self.finished.emit,
                                    on_error=lambda _e: self.finished.emit(None),
-                                   on_done=self._on_done, title="Indexing", parent=self,
-                                   nice=BACKGROUND_NICE)
+                                   on_done=self._on_done, title="Indexing", parent=self)
         self.running_changed.emit(True)
         self.progress.emit(Progress("scan", 0, 0, ""))
 
