@@ -73,6 +73,19 @@ class IndexReport:
     seconds: float = 0.0
 
 
+def _upsert_file(
+    db: Any, path: str, root_id: int, st: os.stat_result, content_id: int | None, error: str | None
+) -> None:
+    """Record what a path holds now: a content, or the reason it could not be analysed."""
+    db.execute(
+        "INSERT INTO files(path, root_id, size, mtime_ns, content_id, error) "
+        "VALUES(?,?,?,?,?,?) ON CONFLICT(path) DO UPDATE SET size=excluded.size, "
+        "mtime_ns=excluded.mtime_ns, content_id=excluded.content_id, error=excluded.error, "
+        "root_id=excluded.root_id",
+        (path, root_id, st.st_size, st.st_mtime_ns, content_id, error),
+    )
+
+
 def _plain(o: object) -> object:
     """numpy scalars and arrays in an analysis, as JSON can hold them."""
     if isinstance(o, np.generic):
@@ -205,13 +218,7 @@ class Indexer:
                         return todo
             with cat.write() as db:
                 for path, st, cid in link:
-                    db.execute(
-                        "INSERT INTO files(path, root_id, size, mtime_ns, content_id, error) "
-                        "VALUES(?,?,?,?,?,NULL) ON CONFLICT(path) DO UPDATE SET "
-                        "size=excluded.size, mtime_ns=excluded.mtime_ns, "
-                        "content_id=excluded.content_id, error=NULL, root_id=excluded.root_id",
-                        (path, root_id, st.st_size, st.st_mtime_ns, cid),
-                    )
+                    _upsert_file(db, path, root_id, st, cid, None)
                 for g in gone:
                     db.execute("DELETE FROM files WHERE id=?", (g.id,))
             rep.removed += len(gone)
@@ -244,12 +251,7 @@ class Indexer:
     ) -> None:
         rep.skipped.append((path, reason))
         with self.catalog.write() as db:
-            db.execute(
-                "INSERT INTO files(path, root_id, size, mtime_ns, content_id, error) "
-                "VALUES(?,?,?,?,NULL,?) ON CONFLICT(path) DO UPDATE SET size=excluded.size, "
-                "mtime_ns=excluded.mtime_ns, content_id=NULL, error=excluded.error",
-                (path, root_id, st.st_size, st.st_mtime_ns, reason),
-            )
+            _upsert_file(db, path, root_id, st, None, reason)
 
     # ---- 3: analyse new contents -------------------------------------------------------
     def _analyse(
@@ -292,13 +294,7 @@ class Indexer:
                 root_id, st, h = meta[r.path]
                 if r.error is not None:
                     rep.skipped.append((r.path, r.error))
-                    db.execute(
-                        "INSERT INTO files(path, root_id, size, mtime_ns, content_id, error) "
-                        "VALUES(?,?,?,?,NULL,?) ON CONFLICT(path) DO UPDATE SET "
-                        "size=excluded.size, mtime_ns=excluded.mtime_ns, content_id=NULL, "
-                        "error=excluded.error",
-                        (r.path, root_id, st.st_size, st.st_mtime_ns, r.error),
-                    )
+                    _upsert_file(db, r.path, root_id, st, None, r.error)
                     continue
                 cid = self.catalog.content_by_hash(h)
                 if cid is None:  # two new files with the same bytes in one batch share it
@@ -332,13 +328,7 @@ class Indexer:
                         )
                         new_labels.append(iid)
                         new_vecs.append(v)
-                db.execute(
-                    "INSERT INTO files(path, root_id, size, mtime_ns, content_id, error) "
-                    "VALUES(?,?,?,?,?,NULL) ON CONFLICT(path) DO UPDATE SET "
-                    "size=excluded.size, mtime_ns=excluded.mtime_ns, "
-                    "content_id=excluded.content_id, error=NULL",
-                    (r.path, root_id, st.st_size, st.st_mtime_ns, cid),
-                )
+                _upsert_file(db, r.path, root_id, st, cid, None)
                 rep.indexed += 1
         if new_labels:
             index.add(np.array(new_labels, np.int64), np.stack(new_vecs))
