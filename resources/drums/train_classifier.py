@@ -6,6 +6,10 @@ CORPUS_DIR is the Hydrogen dev corpus (../shared/corpus/make_dev_corpus.py OUT -
 manifest.csv: path,cls,kit). Deterministic: the same corpus gives the same file. The bench
 (bench/categories.py) scores the same recipe leave-one-kit-out.
 
+Studio's own synthesised voices (studio.core.synth: 808/909-style kicks, snares, claps,
+hats and toms, SYNTH_VARIANTS of each, variants that the demo kit does not use) are always
+added to training, so electronic sounds are known too; they are never scored.
+
 Training rows are the corpus files plus AUGMENT altered copies of each (spectral tilt, low-pass,
 truncation with a fade, a little noise, gain), so the model leans less on one kit's recording
 chain or on how long its files happen to be cut.
@@ -94,12 +98,40 @@ def corpus_features(
     return np.stack(feats), rows, xa, np.array(src, dtype=np.int64)
 
 
+SYNTH_VARIANTS = 24
+SYNTH_FIRST = 1000  # the demo kit uses variants 0-9: keep it out of training
+
+
+def synth_features() -> tuple[np.ndarray, list[str]]:
+    """Feature rows of Studio's synthesised voices and their categories (cached)."""
+    global _SYNTH
+    if _SYNTH is None:
+        from studio.core.audio import resample
+        from studio.core.synth import SR as SYNTH_SR
+        from studio.core.synth import VOICES, voice
+
+        feats, cats = [], []
+        for kind in VOICES:
+            for v in range(SYNTH_FIRST, SYNTH_FIRST + SYNTH_VARIANTS):
+                y = resample(voice(kind, v), SYNTH_SR, ANALYSIS_SR)
+                feats.append(feature_vector(measure(y, ANALYSIS_SR), len(y) / ANALYSIS_SR))
+                cats.append(kind)
+        _SYNTH = (np.stack(feats), cats)
+    return _SYNTH
+
+
+_SYNTH: tuple[np.ndarray, list[str]] | None = None
+
+
 def train(
     x: np.ndarray,
     categories: list[str],
     x_aug: np.ndarray | None = None,
     categories_aug: list[str] | None = None,
 ) -> Model:
+    xs, cs = synth_features()
+    x = np.vstack([x, xs])
+    categories = list(categories) + cs
     if x_aug is None or not len(x_aug):
         return fit(x, categories, CLASSES, **RECIPE)
     w = np.concatenate([np.ones(len(x)), np.full(len(x_aug), AUG_WEIGHT)])

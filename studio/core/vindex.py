@@ -232,7 +232,7 @@ class VectorIndex:
             if self._index is None or n == 0 or k <= 0:
                 return np.zeros(0, np.int64), np.zeros(0, np.float32)
             k = min(k, n)
-            self._index.set_ef(max(64, k + 16))
+            self._index.set_ef(max(128, k + 16))
             try:
                 labels, dists = self._index.knn_query(
                     np.asarray(vec, np.float32).reshape(1, -1), k=k, num_threads=1
