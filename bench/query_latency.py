@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/query_latency.py [--sizes 1000,10000,100000,1000000] [--dim 0]
 
-Vectors are random unit vectors of the built-in embedder's dimension (the worst case for
-HNSW: real embeddings cluster). Also times a full drop-to-results search
+Vectors have the built-in embedder's dimension: clustered by default (as a library's
+sounds are), or uniformly random with --data random (the worst case for HNSW). Also times a full drop-to-results search
 (Library.search(Query(like=[file]))) on a 100k-item library built from those vectors.
 """
 
@@ -25,24 +25,37 @@ def unit(n: int, dim: int, seed: int) -> np.ndarray:
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
+def clustered(n: int, dim: int, seed: int) -> np.ndarray:
+    """Unit vectors in clusters, as sample libraries are (many takes of similar sounds):
+    one cluster per ~50 items, members at cosine ~0.8 to their centre."""
+    rng = np.random.default_rng(seed)
+    centres = unit(max(1, n // 50), dim, seed + 1)
+    v = centres[rng.integers(0, len(centres), n)] + 0.5 * unit(n, dim, seed + 2)
+    return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1000,10000,100000,1000000")
     ap.add_argument("--dim", type=int, default=0, help="0: the built-in embedder's")
     ap.add_argument("-k", type=int, default=10)
+    ap.add_argument("--data", choices=("clustered", "random"), default="clustered",
+                    help="clustered unit vectors (like a library) or uniform random ones "
+                         "(HNSW's worst case)")
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument(
         "--library", type=int, default=100000, help="items in the drop-to-results library"
     )
     a = ap.parse_args()
     dim = a.dim or BuiltinEmbedder().dim
-    print(f"dim {dim}, k {a.k}, {a.queries} queries; median / p95 ms; recall@{a.k} vs exact")
+    print(f"dim {dim}, {a.data} data, k {a.k}, {a.queries} queries; median / p95 ms; "
+          f"recall@{a.k} vs exact")
     print(
         f"{'vectors':>9} {'build s':>8} {'hnsw med':>9} {'p95':>7} {'exact med':>10} "
         f"{'p95':>7} {'recall':>7}"
     )
     for n in (int(s) for s in a.sizes.split(",")):
-        data = unit(n, dim, 1)
+        data = clustered(n, dim, 1) if a.data == "clustered" else unit(n, dim, 1)
         # queries near real items (a dropped sample resembles something in the library)
         q = data[: a.queries] + 0.3 * unit(a.queries, dim, 2)
         q /= np.linalg.norm(q, axis=1, keepdims=True)
