@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -19,6 +20,20 @@ from studio.core.synth import voice
 N_FILES = 400
 
 
+def _files_in(data: Path) -> int:
+    db = data / "catalog.sqlite"
+    if not db.exists():
+        return 0
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.05)
+        try:
+            return int(con.execute("SELECT COUNT(*) FROM files").fetchone()[0])
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return 0
+
+
 def test_kill_mid_index_several_times_then_finish(tmp_path: Path):
     folder = tmp_path / "lib"
     folder.mkdir()
@@ -31,8 +46,11 @@ def test_kill_mid_index_several_times_then_finish(tmp_path: Path):
     rng = random.Random(7)
     kills = 0
     for _ in range(4):
+        # kill when a random share of the library is in the catalog: mid-run on any machine
+        target = rng.uniform(0.15, 0.85) * N_FILES
         p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.7, 1.8))
+        while p.poll() is None and _files_in(data) < target:
+            time.sleep(0.01)
         if p.poll() is None:
             p.send_signal(signal.SIGKILL)
             kills += 1

@@ -28,9 +28,24 @@ class FileAnalysis:
     vectors: np.ndarray | None = None  # (len(windows), dim) built-in embeddings
     analysis: dict | None = None
     error: str | None = None
+    hash: str | None = None  # of the file's bytes, when the caller asked for it
 
 
-def analyze_path(path: str) -> FileAnalysis:
+def analyze_path(path: str, with_hash: bool = False) -> FileAnalysis:
+    h = None
+    if with_hash:
+        # Decoding re-reads the file from the page cache; handing soundfile the bytes instead
+        # goes through its Python virtual-IO callbacks, measured slower.
+        try:
+            h = content_hash(path)
+        except OSError as e:
+            return FileAnalysis(path, error=e.strerror or str(e))
+    r = _analyze(path)
+    r.hash = h
+    return r
+
+
+def _analyze(path: str) -> FileAnalysis:
     try:
         audio = decode(path, sr=builtin.SAMPLE_RATE, max_seconds=MAX_ANALYSED_SECONDS)
     except DecodeError as e:
@@ -63,5 +78,6 @@ def hash_paths(paths: list[str]) -> list[tuple[str | None, str | None]]:
     return out
 
 
-def analyze_paths(paths: list[str]) -> list[FileAnalysis]:
-    return [analyze_path(p) for p in paths]
+def analyze_paths(jobs: list[tuple[str, bool]]) -> list[FileAnalysis]:
+    """Analyse each (path, with_hash) job."""
+    return [analyze_path(p, h) for p, h in jobs]
