@@ -32,6 +32,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", default="/tmp/corpus_anon")
     ap.add_argument("--no-interact", action="store_true")
+    ap.add_argument("--control", action="store_true",
+                    help="index first, then measure the same interaction with no indexing "
+                         "running: what the window itself costs")
     ap.add_argument("--tick-ms", type=int, default=5)
     ap.add_argument("--diagnose", action="store_true",
                     help="sample the GUI thread's Python stack during stalls and print the "
@@ -54,6 +57,9 @@ def main() -> int:
     style.apply(app)
     data = tempfile.mkdtemp(prefix="studio-stall-")
     lib = Library(data)
+    if args.control:
+        lib.add_root(str(corpus))
+        lib.index(workers=2)
     w = MainWindow(lib, Settings(data))
     w.show()
     gaps: list[float] = []
@@ -69,7 +75,7 @@ def main() -> int:
         state["last"] = now
 
     def interact() -> None:
-        if args.no_interact or not w.indexer.running():
+        if args.no_interact or not (w.indexer.running() or args.control):
             return
         model = w.results.model
         if model.rowCount() == 0:
@@ -87,10 +93,13 @@ def main() -> int:
     def start() -> None:
         state["t0"] = time.perf_counter()
         state["started"] = True
-        w.add_folder(str(corpus))
+        if args.control:
+            QTimer.singleShot(7000, app.quit)
+        else:
+            w.add_folder(str(corpus))
 
     def check_done() -> None:
-        if state["started"] and not w.indexer.running():
+        if state["started"] and not args.control and not w.indexer.running():
             app.quit()
 
     if args.diagnose:
