@@ -8,14 +8,12 @@ from pathlib import Path
 from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
+from studio.core.resources import resource
+
 
 def resources_dir() -> Path:
-    """resources/ui next to the package (source tree), or inside a frozen bundle."""
-    here = Path(__file__).resolve()
-    for cand in (here.parents[2] / "resources" / "ui", here.parents[1] / "resources" / "ui"):
-        if cand.is_dir():
-            return cand
-    return here.parents[2] / "resources" / "ui"
+    """resources/ui, wherever Studio's resources are (studio.core.resources)."""
+    return resource("ui")
 
 
 @cache

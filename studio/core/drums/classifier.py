@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
-MODEL_PATH = Path(__file__).resolve().parents[3] / "resources" / "drums" / "classifier.npz"
+from studio.core.resources import resource
+
+MODEL_PATH = resource("drums", "classifier.npz")
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from studio.core.embedders.base import Embedder, EmbedderUnavailable, l2_normalize
+from studio.core.resources import resource
 
 SAMPLE_RATE = 22050
 MAX_SECONDS = 1.5
@@ -45,7 +46,7 @@ ENV_BLOCKS = 24
 LOW_FFT = 2048
 LOW_BINS = 37  # bins 1..37 of a 2048-point FFT: 10.8-400 Hz
 
-PARAMS_PATH = Path(__file__).resolve().parents[3] / "resources" / "builtin" / "builtin_v1.npz"
+PARAMS_PATH = resource("builtin", "builtin_v1.npz")
 
 
 def _hz_to_mel(f: np.ndarray) -> np.ndarray:
