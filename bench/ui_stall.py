@@ -63,6 +63,7 @@ def main() -> int:
     w = MainWindow(lib, Settings(data))
     w.show()
     gaps: list[float] = []
+    when: list[tuple[float, float]] = []  # (gap ms, seconds since indexing started)
     baseline: list[float] = []  # the same ticks with the window idle: this machine's noise
     state = {"last": 0.0, "started": False, "t0": 0.0, "moves": 0, "warm": False}
 
@@ -70,6 +71,7 @@ def main() -> int:
         now = time.perf_counter()
         if state["last"] and state["started"]:
             gaps.append((now - state["last"]) * 1000)
+            when.append((gaps[-1], now - state["t0"]))
         elif state["last"] and state["warm"]:
             baseline.append((now - state["last"]) * 1000)
         state["last"] = now
@@ -150,6 +152,8 @@ def main() -> int:
     print(f"longest stall: {stall[-1]:.1f} ms  (p99 {p(0.99):.1f} ms, p50 {p(0.5):.1f} ms)  "
           f"target <= 50 ms: {'PASS' if stall[-1] <= 50 else 'FAIL'}")
     if args.diagnose:
+        worst = ", ".join(f"{g - args.tick_ms:.0f} ms at {t:.1f} s" for g, t in sorted(when)[-6:])
+        print(f"worst stalls: {worst}")
         state["quit"] = True
         print("GUI thread during stalls (5 ms samples):")
         for where, n in state["seen"].most_common(8):
