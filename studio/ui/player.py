@@ -18,6 +18,9 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 FADE_SECONDS = 0.005
+# A fixed block (~5-11 ms): the callback takes the GIL once a block, not for every tiny
+# period the host offers; short enough that a new selection is heard at once.
+BLOCK_FRAMES = 512
 RenderFn = Callable[[np.ndarray, int], None]
 
 
@@ -55,7 +58,7 @@ class SoundDeviceOutput:
         try:
             self._stream = self._sd.OutputStream(
                 device=self._dev, samplerate=self.samplerate, channels=self.channels,
-                dtype="float32", latency="low", callback=callback)
+                dtype="float32", latency="low", blocksize=BLOCK_FRAMES, callback=callback)
             self._stream.start()
         except self._sd.PortAudioError as e:
             raise OSError(f"cannot open audio output ({e})") from None
@@ -66,6 +69,40 @@ class SoundDeviceOutput:
                 self._stream.close(ignore_errors=True)
             finally:
                 self._stream = None
+
+
+class PacedOutput:
+    """A stand-in sound card with a real clock: a thread pulls one block per block period.
+
+    For benchmarks on machines whose only "device" is ALSA's null sink, which has no clock
+    and calls the callback as fast as it can (it would measure a spinning audio thread,
+    not the app)."""
+
+    def __init__(self, device: str = "", samplerate: int = 48000, channels: int = 2) -> None:
+        self.samplerate, self.channels = samplerate, channels
+        self._stop = False
+        self._thread: Any = None
+
+    def start(self, render: RenderFn) -> None:
+        import threading
+        import time
+
+        def run() -> None:
+            out = np.zeros((BLOCK_FRAMES, self.channels), np.float32)
+            period = BLOCK_FRAMES / self.samplerate
+            due = time.perf_counter()
+            while not self._stop:
+                render(out, BLOCK_FRAMES)
+                due += period
+                time.sleep(max(0.0, due - time.perf_counter()))
+
+        self._thread = threading.Thread(target=run, name="paced-output", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._stop = True
+        if self._thread is not None:
+            self._thread.join(timeout=1.0)
 
 
 def output_devices() -> list[str]:
