@@ -24,6 +24,7 @@ How scores are fused (one documented way, used by the CLI and the app alike):
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Sequence
@@ -272,7 +273,6 @@ class Searcher:
                 per["clap"] = csims
                 scores = (1 - CLAP_TEXT_MIX) * scores + CLAP_TEXT_MIX * csims
                 used.append(clap.name)
-        rows = None
         order = np.argsort(-scores, kind="stable")
         take = order[: max(q.k * (20 if q.filters.active() else 3), 64)]
         ids = [table.item_ids[i] for i in take]
@@ -340,8 +340,6 @@ def category_agreement(
 
 
 def lib_analysis(r: dict[str, Any] | None) -> dict[str, Any]:
-    import json
-
     if r is None or not r.get("analysis"):
         return {}
     an = r.get("_an")
