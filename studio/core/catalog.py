@@ -236,6 +236,13 @@ class Catalog:
             for r in self.db.execute("SELECT item_id FROM vectors WHERE embedder=?", (embedder,))
         }
 
+    # Items some file still points at that have no vector for the embedder (parameter 1).
+    _MISSING = (
+        "FROM items i WHERE NOT EXISTS (SELECT 1 FROM vectors v "
+        " WHERE v.item_id=i.id AND v.embedder=?) "
+        "AND EXISTS (SELECT 1 FROM files f WHERE f.content_id=i.content_id) "
+    )
+
     def items_missing(
         self, embedder: str, limit: int = 1000
     ) -> list[tuple[int, int, float, float, str]]:
@@ -243,13 +250,14 @@ class Catalog:
         rows = self.db.execute(
             "SELECT i.id, i.content_id, i.start, i.end, "
             " (SELECT f.path FROM files f WHERE f.content_id=i.content_id LIMIT 1) "
-            "FROM items i WHERE NOT EXISTS (SELECT 1 FROM vectors v "
-            " WHERE v.item_id=i.id AND v.embedder=?) "
-            "AND EXISTS (SELECT 1 FROM files f WHERE f.content_id=i.content_id) "
-            "ORDER BY i.id LIMIT ?",
+            + self._MISSING
+            + "ORDER BY i.id LIMIT ?",
             (embedder, limit),
         ).fetchall()
         return [(int(a), int(b), float(c), float(d), str(e)) for a, b, c, d, e in rows]
+
+    def count_items_missing(self, embedder: str) -> int:
+        return int(self.db.execute("SELECT COUNT(*) " + self._MISSING, (embedder,)).fetchone()[0])
 
     def count_items(self) -> int:
         return int(

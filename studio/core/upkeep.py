@@ -84,7 +84,7 @@ class Upkeep:
     # ---- 5: back-fill another embedder ---------------------------------------------------
     def backfill(self, emb: Embedder, report: ProgressFn, stop: StopFn) -> int:
         index = self._index_for(emb)
-        total = len(self.catalog.items_missing(emb.id, limit=10**9))
+        total = self.catalog.count_items_missing(emb.id)
         done = 0
         phase = f"embed:{emb.name}"
         report(Progress(phase, 0, total))
