@@ -128,7 +128,7 @@ class Indexer:
             todo = self._scan(roots, rep, report, stop)
             if not stop():
                 self._analyse(todo, rep, report, stop)
-            self._gc()
+            self.collect_garbage()
             if not stop():
                 self._upkeep.upgrade(report, stop)
             for emb in embedders:
@@ -332,7 +332,7 @@ class Indexer:
         return len(results)
 
     # ---- 4: garbage ----------------------------------------------------------------------
-    def _gc(self) -> None:
+    def collect_garbage(self) -> None:
         """Drop contents no file points at, and their items and vectors."""
         db = self.catalog.db
         orphan = [

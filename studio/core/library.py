@@ -66,7 +66,7 @@ class Library:
     def remove_root(self, path: str) -> None:
         self.catalog.remove_root(os.path.abspath(path))
         # Contents no file points at leave the indexes on the next pass; do it now.
-        Indexer(self.catalog, self, self.builtin, workers=1)._gc()
+        Indexer(self.catalog, self, self.builtin, workers=1).collect_garbage()
         self.save()
 
     def roots(self) -> list[str]:
