@@ -3,7 +3,8 @@
     python resources/drums/train_classifier.py CORPUS_DIR
 
 CORPUS_DIR is the Hydrogen dev corpus (../shared/corpus/make_dev_corpus.py OUT --anonymize;
-manifest.csv: path,cls,kit). Deterministic: the same corpus gives the same file. The bench
+manifest.csv: path,cls,kit). Labels are the manifest's with one labelling bug fixed (11
+ride cymbals that the corpus script calls toms; see corpus_labels.py). Deterministic: the same corpus gives the same file. The bench
 (bench/categories.py) scores the same recipe leave-one-kit-out.
 
 Studio's own synthesised voices (studio.core.synth: 808/909-style kicks, snares, claps,
@@ -34,6 +35,9 @@ from studio.core.audio import decode  # noqa: E402
 from studio.core.drums import ANALYSIS_SECONDS, ANALYSIS_SR  # noqa: E402
 from studio.core.drums.classifier import MODEL_PATH, Model, fit  # noqa: E402
 from studio.core.drums.features import feature_vector, measure  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpus_labels import corrected_labels  # noqa: E402
 
 # Hydrogen labels -> Studio categories.
 LABEL_MAP = {
@@ -81,19 +85,25 @@ def augment(y: np.ndarray, duration: float, rng: np.random.Generator) -> tuple[n
 def corpus_features(
     corpus: Path, augment_copies: int = AUGMENT
 ) -> tuple[np.ndarray, list[dict], np.ndarray, np.ndarray]:
-    """Feature rows and manifest rows (with 'category') for every decodable file, plus the
-    augmented rows and, for each, the index of the file it was made from."""
+    """Feature rows and manifest rows for every decodable file, plus the augmented rows and,
+    for each, the index of the file it was made from. Each row has 'category' (from the label
+    with corpus_labels' fix: what Studio trains on and is scored against) and
+    'category_manifest' (from manifest.csv's label as it is)."""
     rows, feats, aug, src = [], [], [], []
     rng = np.random.default_rng(SEED)
     with open(corpus / "manifest.csv", newline="") as f:
-        for r in csv.DictReader(f):
-            a = decode(corpus / r["path"], sr=ANALYSIS_SR, max_seconds=ANALYSIS_SECONDS)
-            feats.append(feature_vector(measure(a.samples, ANALYSIS_SR), a.duration))
-            for _ in range(augment_copies):
-                ya, da = augment(a.samples, a.duration, rng)
-                aug.append(feature_vector(measure(ya, ANALYSIS_SR), da))
-                src.append(len(rows))
-            rows.append({**r, "category": category_of(r["cls"])})
+        manifest = list(csv.DictReader(f))
+    fixed = corrected_labels(manifest)
+    for r, label in zip(manifest, fixed, strict=True):
+        a = decode(corpus / r["path"], sr=ANALYSIS_SR, max_seconds=ANALYSIS_SECONDS)
+        feats.append(feature_vector(measure(a.samples, ANALYSIS_SR), a.duration))
+        for _ in range(augment_copies):
+            ya, da = augment(a.samples, a.duration, rng)
+            aug.append(feature_vector(measure(ya, ANALYSIS_SR), da))
+            src.append(len(rows))
+        rows.append(
+            {**r, "category": category_of(label), "category_manifest": category_of(r["cls"])}
+        )
     xa = np.stack(aug) if aug else np.zeros((0, feats[0].size), np.float32)
     return np.stack(feats), rows, xa, np.array(src, dtype=np.int64)
 

@@ -30,7 +30,7 @@ from studio.core.drums.query import (
     score_table,
 )
 
-ANALYSIS_VERSION = 4
+ANALYSIS_VERSION = 5
 ANALYSIS_SR = 22050
 # What analyze() looks at for category and words; tempo/loop detection reads all of y.
 ANALYSIS_SECONDS = 4.0
