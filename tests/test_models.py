@@ -378,13 +378,33 @@ def test_clap_text(clap) -> None:
 
 # --- device -----------------------------------------------------------------------------------
 def test_device_and_dtype(monkeypatch) -> None:
+    from studio.core.models import device
     from studio.core.models.device import pick_device, pick_dtype
 
     monkeypatch.setenv("STUDIO_DEVICE", "cpu")
     assert pick_device() == "cpu"
     with pytest.raises(ValueError):
         pick_device("tpu")
-    assert pick_dtype("cpu") == "float32" and pick_dtype("cuda") == "float16"
+    assert pick_dtype("cuda") == "float16"
+    monkeypatch.setattr(device, "cpu_has_native_bf16", lambda: False)
+    assert pick_dtype("cpu") == "float32"
+    monkeypatch.setattr(device, "cpu_has_native_bf16", lambda: True)
+    assert pick_dtype("cpu") == "bfloat16" and pick_dtype("mps") == "float32"
+    assert pick_dtype("cpu", "fp32") == "float32"
     monkeypatch.setenv("STUDIO_DTYPE", "bf16")
     assert pick_dtype("cpu") == "bfloat16"
     assert pick_dtype("cpu", "fp16") == "bfloat16"
+
+
+@pytest.mark.parametrize(
+    ("flags", "want"),
+    [("fpu sse avx512f avx512_bf16 avx512_vnni", True), ("fpu amx_bf16 amx_tile", True),
+     ("fpu sse avx512f avx512bw avx512_vnni", False)],
+)  # fmt: skip
+def test_native_bf16_from_cpu_flags(tmp_path, flags: str, want: bool) -> None:
+    from studio.core.models.device import cpu_has_native_bf16
+
+    info = tmp_path / "cpuinfo"
+    info.write_text(f"processor\t: 0\nmodel name\t: x\nflags\t\t: {flags}\n")
+    assert cpu_has_native_bf16(str(info)) is want
+    assert cpu_has_native_bf16(str(tmp_path / "missing")) is False

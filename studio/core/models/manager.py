@@ -289,7 +289,9 @@ class ModelManager:
         hf_logging.set_verbosity_error()
         try:
             dev = pick_device(device)
-            dt = pick_dtype(dev, dtype)
+            # int8 quantises fp32 Linears: an automatic choice of precision yields to it.
+            int8 = options.get("precision") == "int8"
+            dt = pick_dtype(dev, dtype or ("fp32" if int8 else None))
             configure_threads()
             if spec.name == "mert":
                 from studio.core.models.mert import MertEmbedder
