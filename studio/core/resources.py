@@ -39,10 +39,7 @@ def _found() -> Path:
     if beside.joinpath(*MARKER).is_file():
         return beside
     installed = _installed()
-    if installed is not None and installed.joinpath(*MARKER).is_file():
-        return installed
-    prefix = Path(sys.prefix) / "share" / "studio" / "resources"
-    return prefix if prefix.joinpath(*MARKER).is_file() else beside
+    return installed if installed is not None and installed.joinpath(*MARKER).is_file() else beside
 
 
 def resources_dir() -> Path:
