@@ -5,8 +5,8 @@
 For each Hydrogen kit a model is trained on the other kits (resources/drums/train_classifier.py
 recipe) and scored on that kit. Labels: the manifest's with the corpus script's tom-rule bug
 fixed (resources/drums/corpus_labels.py: 11 ride cymbals it calls toms); accuracy against
-the manifest's labels as they are is printed too. Also times analyze() on one-second one-shots and checks the
-one-shot/loop rule and tempo on synthesised loops.
+the manifest's labels as they are is printed too. Also times analyze() on one-second
+one-shots and checks the one-shot/loop rule and tempo on synthesised loops.
 """
 
 from __future__ import annotations
@@ -88,7 +88,8 @@ def main() -> None:
           f"  [{int((truth != as_is).sum())} labels fixed]")  # fmt: skip
     ok_m, mm = pred == as_is, np.isin(as_is, MAIN)
     print(f"  scored against the manifest's labels as they are: main classes "
-          f"{ok_m[mm].mean():.3f} ({ok_m[mm].sum()}/{mm.sum()}), overall {ok_m.mean():.3f}")  # fmt: skip
+          f"{ok_m[mm].mean():.3f} ({ok_m[mm].sum()}/{mm.sum()}), "
+          f"overall {ok_m.mean():.3f}")  # fmt: skip
     classes = T.CLASSES
     print("\nper class (recall):")
     for c in classes:

@@ -87,8 +87,8 @@ def corrected_labels(rows: list[dict[str, str]], kits_dir: str = KITS_DIR) -> li
 def main() -> None:
     corpus = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/corpus_anon")
     rows = list(csv.DictReader(open(corpus / "manifest.csv", newline="")))
-    names = instrument_names()
-    fixed = corrected_labels(rows)
+    names, rules = instrument_names(), _rules()
+    fixed = [fixed_label(names.get(r["path"], ""), r["cls"], rules) for r in rows]
     changed = [(r, f) for r, f in zip(rows, fixed, strict=True) if f != r["cls"]]
     for r, f in changed:
         print(f"{r['path']}: {r['cls']} -> {f}  ({names.get(r['path'], '?')})")

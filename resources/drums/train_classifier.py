@@ -4,8 +4,9 @@
 
 CORPUS_DIR is the Hydrogen dev corpus (../shared/corpus/make_dev_corpus.py OUT --anonymize;
 manifest.csv: path,cls,kit). Labels are the manifest's with one labelling bug fixed (11
-ride cymbals that the corpus script calls toms; see corpus_labels.py). Deterministic: the same corpus gives the same file. The bench
-(bench/categories.py) scores the same recipe leave-one-kit-out.
+ride cymbals that the corpus script calls toms; see corpus_labels.py). Deterministic: the
+same corpus gives the same file. The bench (bench/categories.py) scores the same recipe
+leave-one-kit-out.
 
 Studio's own synthesised voices (studio.core.synth: 808/909-style kicks, snares, claps,
 hats and toms, SYNTH_VARIANTS of each, variants that the demo kit does not use) are always
