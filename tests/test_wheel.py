@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.slow
 def test_wheel_install_finds_its_resources(tmp_path: Path) -> None:
     pytest.importorskip("setuptools", minversion="77")
+    studio_command_before = (Path(sys.prefix) / "bin" / "studio").exists()
     wheels = tmp_path / "wheels"
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
@@ -29,9 +30,11 @@ def test_wheel_install_finds_its_resources(tmp_path: Path) -> None:
         [Path(sys.base_prefix) / "bin" / "python3", "-m", "venv", "--without-pip", str(env_dir)],
         check=True,
     )
+    # --ignore-installed: else pip uninstalls this environment's own (editable) studio first,
+    # and the checkout's `studio` command is gone after the test.
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--prefix", str(env_dir),
-         str(wheel)],
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--ignore-installed",
+         "--prefix", str(env_dir), str(wheel)],
         check=True, capture_output=True,
     )  # fmt: skip
     # The dependencies come from this environment's site-packages, added as a plain path: its
@@ -61,3 +64,5 @@ def test_wheel_install_finds_its_resources(tmp_path: Path) -> None:
     assert Path(res) == (env_dir / "share" / "studio" / "resources").resolve()
     assert shape == "(1, 77)"
     assert category == "kick"
+    # This environment's own install is untouched.
+    assert (Path(sys.prefix) / "bin" / "studio").exists() == studio_command_before
