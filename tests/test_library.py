@@ -231,11 +231,13 @@ def test_upgrade_reembeds_and_reanalyses_what_an_older_version_made(data_dir, ki
         db.execute("UPDATE vectors SET embedder='builtin-v0-old'")
         db.execute("UPDATE contents SET analysis_version=0, category=NULL")
     lib.close()
-    for f in (data_dir / "index").iterdir():
-        f.unlink()
+    for f in (data_dir / "index").iterdir():  # its index files too, under its embedder id
+        f.rename(f.with_name(f.name.replace(current, "builtin-v0-old")))
     lib = Library(data_dir)
     lib.index(workers=1)
     assert lib.catalog.embedders() == [current]
+    assert sorted(f.name for f in (data_dir / "index").iterdir()) == [
+        f"{current}.hnsw", f"{current}.json"]
     assert lib.catalog.count_vectors(current) == 30
     assert lib.catalog.db.execute(
         "SELECT COUNT(*) FROM contents WHERE category IS NULL").fetchone()[0] == 0

@@ -53,6 +53,7 @@ class Upkeep:
                 "DELETE FROM vectors WHERE embedder LIKE 'builtin-%' AND embedder != ?",
                 (self.builtin.id,),
             )
+        self._drop_superseded_builtin_indexes()
         if self.catalog.items_missing(self.builtin.id, limit=1):
             self.backfill(self.builtin, report, stop)
         stale = self.catalog.db.execute(
@@ -80,6 +81,16 @@ class Upkeep:
                 )
             if n % 50 == 0:
                 report(Progress("analyse", n, len(stale), path))
+
+    def _drop_superseded_builtin_indexes(self) -> None:
+        """Delete the index files an older built-in embedder left (their vectors are gone)."""
+        current = self._index_for(self.builtin)
+        for f in list(current.dir.glob("builtin-*")):
+            if f.name.split(".")[0] != current.path.stem:
+                try:
+                    f.unlink(missing_ok=True)
+                except OSError:  # open elsewhere (Windows); the next upgrade retries
+                    pass
 
     # ---- 5: back-fill another embedder ---------------------------------------------------
     def backfill(self, emb: Embedder, report: ProgressFn, stop: StopFn) -> int:

@@ -10,7 +10,7 @@ matter), then described by:
 - the attack envelope in 2.9 ms blocks over the first 70 ms;
 - a fine 0-400 Hz spectrum of the first 93 ms (the pitch of kicks and toms).
 
-A learned linear map (resources/builtin/builtin_v1.npz, made by train_builtin.py next to it)
+A learned linear map (resources/builtin/builtin_v2.npz, made by train_builtin.py next to it)
 turns these raw features into two unit blocks joined with a weight: an LDA block that
 separates drum classes and a block that keeps sounds apart while staying still under
 re-gain, pitch, filtering, noise, trimming and lossy encoding. The result is L2-normalised,
@@ -30,7 +30,7 @@ from studio.core.resources import resource
 
 SAMPLE_RATE = 22050
 MAX_SECONDS = 1.5
-EMBEDDER_ID = "builtin-v1"
+EMBEDDER_ID = "builtin-v2"
 
 N_FFT = 512
 HOP = 256
@@ -46,7 +46,7 @@ ENV_BLOCKS = 24
 LOW_FFT = 2048
 LOW_BINS = 37  # bins 1..37 of a 2048-point FFT: 10.8-400 Hz
 
-PARAMS_PATH = resource("builtin", "builtin_v1.npz")
+PARAMS_PATH = resource("builtin", "builtin_v2.npz")
 
 
 def _hz_to_mel(f: np.ndarray) -> np.ndarray:
