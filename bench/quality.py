@@ -39,6 +39,9 @@ from studio.core.embedders import builtin  # noqa: E402
 from studio.core.embedders.base import l2_normalize  # noqa: E402
 from studio.core.search import CATEGORY_MIX  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from loko import same_sound_groups  # noqa: E402
+
 SR = builtin.SAMPLE_RATE
 TRANSFORMS = (
     "gain-12dB", "gain+6dB", "pitch+1st", "pitch-1st", "lowpass4k",
@@ -94,22 +97,6 @@ def transform(
         buf.seek(0)
         return sf.read(buf, dtype="float32")[0], sr
     raise ValueError(name)
-
-
-def same_sound_groups(ys: list[np.ndarray], thr: float = 0.999) -> np.ndarray:
-    """Group id per clip; clips equal up to a gain factor share one."""
-    g = np.arange(len(ys))
-    by_len: dict[int, list[int]] = defaultdict(list)
-    for i, y in enumerate(ys):
-        by_len[len(y)].append(i)
-    for idx in by_len.values():
-        for a, i in enumerate(idx):
-            for j in idx[:a]:
-                x, y = ys[i].astype(np.float64), ys[j].astype(np.float64)
-                if np.dot(x, y) > thr * np.sqrt(np.dot(x, x) * np.dot(y, y)) + 1e-30:
-                    g[i] = g[j]
-                    break
-    return g
 
 
 def precision_at_10(emb: np.ndarray, cls: np.ndarray, queries: np.ndarray) -> np.ndarray:
@@ -263,8 +250,8 @@ def main() -> None:
         loko_p_as_is.append(precision_at_10(emb, as_is, test))
         tra = np.isin(dsrc, train_idx)
         model = drum_train.train(xd[train_idx], list(dcats[train_idx]), xda[tra],
-                                 list(dcats[dsrc[tra]]))
-        probs = model.predict(xd)
+                                 list(dcats[dsrc[tra]]), emb[train_idx])
+        probs = model.predict(xd, emb)
         for w in mixes:
             loko_mix[w].append(mixed_precision(emb, probs, cls, test, w))
             loko_mix_as_is[w].append(mixed_precision(emb, probs, as_is, test, w))

@@ -2,7 +2,8 @@
 
     python bench/text_search.py [CORPUS_DIR]     # default /tmp/corpus_anon (anonymized)
 
-Each kit's files are analysed by a classifier trained without that kit; file names are not
+Each kit's files are analysed by a classifier trained without that kit (nor the sounds it
+shares with other kits: bench/loko.py); file names are not
 used (they carry no words in the anonymized corpus). A hit is a sample whose true class fits
 the query word. Also prints the top 5 for a few descriptive queries.
 """
@@ -22,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "resources" / "drums"))
 
 import train_classifier as T  # noqa: E402
+from loko import Folds  # noqa: E402
 
 from studio.core.audio import decode  # noqa: E402
 from studio.core.drums import ANALYSIS_SR, analyze, parse_query, score  # noqa: E402
@@ -57,22 +59,25 @@ def loko_analyses(corpus: Path) -> tuple[list[dict], list[dict]]:
     x, rows, xa, src = T.corpus_features(corpus)
     audio = [decode(corpus / r["path"], sr=ANALYSIS_SR, max_seconds=30.0) for r in rows]
     cats = np.array([r["category"] for r in rows], dtype=object)
-    kits = np.array([r["kit"] for r in rows])
     analyses: list[dict] = [{} for _ in rows]
-    for kit in np.unique(kits):
-        # The held-out kit's files and their augmented copies stay out of its model.
-        test = kits == kit
-        tra = ~test[src]
-        model = T.train(x[~test], list(cats[~test]), xa[tra], list(cats[src[tra]]))
+    folds = Folds(corpus, rows)
+    for _, test, tr in folds:
+        # The held-out kit's files, the sounds it shares and their augmented copies stay out
+        # of its model, and out of the built-in projection its embedding vote uses.
+        tra = tr[src]
+        emb = folds.embeddings(tr)
+        model = T.train(x[tr], list(cats[tr]), xa[tra], list(cats[src[tra]]), emb[tr])
         for i in np.flatnonzero(test):
-            analyses[i] = analyze(audio[i].samples, duration=audio[i].duration, model=model)
+            analyses[i] = analyze(
+                audio[i].samples, duration=audio[i].duration, model=model, embedding=emb[i]
+            )
     return rows, analyses
 
 
 def main() -> None:
     corpus = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/corpus_anon")
     rows, analyses = loko_analyses(corpus)
-    truth = [r["cls"] for r in rows]
+    truth = T.corrected_labels(rows)
     print("precision@10 (leave-one-kit-out analyses, names unused):")
     precs = []
     for text, fits in WORD_QUERIES.items():

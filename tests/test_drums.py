@@ -220,6 +220,55 @@ def test_model_with_neighbours_round_trips(tmp_path) -> None:
     assert np.allclose(model.predict(x[0]), p[0])
 
 
+def test_embedding_vote_moves_the_category_and_round_trips(tmp_path) -> None:
+    from studio.core.drums.classifier import fit, load
+    from studio.core.embedders import builtin
+
+    rng = np.random.default_rng(1)
+    classes = ("a", "b")
+    # Features that cannot tell a from b: the softmax and feature neighbours stay near 50/50.
+    x = rng.normal(0.0, 1.0, (40, 4))
+    labels = ["a", "b"] * 20
+    base = fit(x, labels, classes, iters=50, knn=5)
+    # Embeddings that can: class a near e0, class b near e1.
+    dim = 8
+    centre = {"a": np.eye(dim)[0], "b": np.eye(dim)[1]}
+    refs = np.stack([centre[c] + 0.05 * rng.normal(size=dim) for c in labels])
+    refs /= np.linalg.norm(refs, axis=1, keepdims=True)
+    model = base.with_embeddings(refs, labels, builtin.EMBEDDER_ID, k=5, weight=1.0)
+    q = x[:2]
+    qe = np.stack([centre["b"], centre["a"]])
+    p0, p1 = base.predict(q, qe), model.predict(q, qe)
+    assert np.allclose(p0, base.predict(q))  # no vote in a model without references
+    assert np.allclose(p1.sum(axis=1), 1.0)
+    assert p1[0, 1] > p0[0, 1] + 0.2 and p1[1, 0] > p0[1, 0] + 0.2
+    assert np.allclose(model.predict(q), p0)  # no embedding given: no vote
+    assert np.allclose(model.predict(q, np.zeros((2, dim + 1))), p0)  # wrong shape: ignored
+    model.save(tmp_path / "m.npz")
+    again = load(tmp_path / "m.npz")
+    assert again.uses_embedding(builtin.EMBEDDER_ID) and not again.uses_embedding("builtin-v0")
+    assert np.allclose(again.predict(q, qe), p1, atol=1e-5)
+
+
+def test_analyze_uses_the_embedding_only_from_its_own_embedder() -> None:
+    from studio.core.drums.classifier import default_model
+    from studio.core.embedders import builtin
+
+    model = default_model()
+    assert model is not None and model.uses_embedding(builtin.EMBEDDER_ID)
+    y = snare()
+    # analyze() computes the sound's embedding when not given one: the same result.
+    given = analyze(y, embedding=builtin.features(y))
+    assert given["probs"] == analyze(y)["probs"]
+    # A model built on another embedder's vectors ignores the one given (a different space).
+    from dataclasses import replace
+
+    other = replace(model, emb_id="builtin-v0-old")
+    bogus = np.roll(builtin.features(y), 5)
+    assert analyze(y, model=other, embedding=bogus)["probs"] == analyze(
+        y, model=other)["probs"]  # fmt: skip
+
+
 def test_augment_is_deterministic_and_valid() -> None:
     import sys
     from pathlib import Path

@@ -12,6 +12,10 @@ Studio's own synthesised voices (studio.core.synth: 808/909-style kicks, snares,
 hats and toms, SYNTH_VARIANTS of each, variants that the demo kit does not use) are always
 added to training, so electronic sounds are known too; they are never scored.
 
+The model also keeps the built-in embeddings (studio.core.embedders.builtin, the shipped
+projection) of the corpus files for its embedding vote (see studio.core.drums.classifier);
+the bench refits that projection leave-one-kit-out too.
+
 Training rows are the corpus files plus AUGMENT altered copies of each (spectral tilt, low-pass,
 truncation with a fade, a little noise, gain), so the model leans less on one kit's recording
 chain or on how long its files happen to be cut.
@@ -36,6 +40,7 @@ from studio.core.audio import decode  # noqa: E402
 from studio.core.drums import ANALYSIS_SECONDS, ANALYSIS_SR  # noqa: E402
 from studio.core.drums.classifier import MODEL_PATH, Model, fit  # noqa: E402
 from studio.core.drums.features import feature_vector, measure  # noqa: E402
+from studio.core.embedders import builtin  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus_labels import corrected_labels  # noqa: E402
@@ -54,6 +59,8 @@ AUGMENT = 3
 # Augmented copies count this much each relative to an original file.
 AUG_WEIGHT = 0.5
 SEED = 0
+EMB_K = 9  # the embedding vote: neighbours, and its weight against the rest
+EMB_WEIGHT = 0.25
 
 
 def category_of(label: str) -> str:
@@ -109,6 +116,16 @@ def corpus_features(
     return np.stack(feats), rows, xa, np.array(src, dtype=np.int64)
 
 
+def corpus_raw_embeddings(corpus: Path, rows: list[dict]) -> np.ndarray:
+    """builtin.raw_features of each row's file, as the indexer computes them (project them
+    with builtin.project and a fitted or the shipped projection)."""
+    out = []
+    for r in rows:
+        a = decode(corpus / r["path"], sr=builtin.SAMPLE_RATE, max_seconds=ANALYSIS_SECONDS)
+        out.append(builtin.raw_features(a.samples))
+    return np.stack(out)
+
+
 SYNTH_VARIANTS = 24
 SYNTH_FIRST = 1000  # the demo kit uses variants 0-9: keep it out of training
 
@@ -139,27 +156,35 @@ def train(
     categories: list[str],
     x_aug: np.ndarray | None = None,
     categories_aug: list[str] | None = None,
+    emb: np.ndarray | None = None,
 ) -> Model:
+    """The model for feature rows `x` of `categories` (plus augmented rows); `emb`, the rows'
+    built-in embeddings, adds the embedding vote."""
     xs, cs = synth_features()
-    x = np.vstack([x, xs])
-    categories = list(categories) + cs
+    xx = np.vstack([x, xs])
+    cc = list(categories) + cs
     if x_aug is None or not len(x_aug):
-        return fit(x, categories, CLASSES, **RECIPE)
-    w = np.concatenate([np.ones(len(x)), np.full(len(x_aug), AUG_WEIGHT)])
-    return fit(
-        np.vstack([x, x_aug]),
-        list(categories) + list(categories_aug or []),
-        CLASSES,
-        sample_weight=w,
-        **RECIPE,
-    )
+        model = fit(xx, cc, CLASSES, **RECIPE)
+    else:
+        w = np.concatenate([np.ones(len(xx)), np.full(len(x_aug), AUG_WEIGHT)])
+        model = fit(
+            np.vstack([xx, x_aug]),
+            cc + list(categories_aug or []),
+            CLASSES,
+            sample_weight=w,
+            **RECIPE,
+        )
+    if emb is None:
+        return model
+    return model.with_embeddings(emb, list(categories), builtin.EMBEDDER_ID, EMB_K, EMB_WEIGHT)
 
 
 def main() -> None:
     corpus = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/corpus_anon")
     x, rows, xa, src = corpus_features(corpus)
     cats = [r["category"] for r in rows]
-    model = train(x, cats, xa, [cats[i] for i in src])
+    emb = builtin.project(corpus_raw_embeddings(corpus, rows), builtin.load_params())
+    model = train(x, cats, xa, [cats[i] for i in src], emb)
     MODEL_PATH.parent.mkdir(parents=True, exist_ok=True)
     model.save(MODEL_PATH)
     print(f"trained on {len(rows)} files (+{len(xa)} augmented) -> {MODEL_PATH}")

@@ -55,13 +55,19 @@ def _analyze(path: str) -> FileAnalysis:
     y, sr = audio.samples, audio.sr
     if not np.any(y):
         return FileAnalysis(path, error="silent (every sample is zero)")
-    an = drums.analyze(y, sr, duration=audio.duration)
+    # The whole sound's embedding: a one-shot's vector, and evidence for its category.
+    whole = builtin.features(y)
+    an = drums.analyze(y, sr, duration=audio.duration, embedding=whole)
     analysed = min(audio.duration, len(y) / sr)
     # A loop is cut into overlapping windows so a hit inside it can be found; a one-shot,
     # however long its tail, is one item.
-    wins = drums.windows(analysed) if an.get("kind") == "loop" else [(0.0, analysed)]
-    clips = [y[int(s * sr) : max(int(e * sr), int(s * sr) + 1)] for s, e in wins]
-    vecs = np.stack([builtin.features(c) for c in clips]).astype(np.float32)
+    if an.get("kind") == "loop":
+        wins = drums.windows(analysed)
+        clips = [y[int(s * sr) : max(int(e * sr), int(s * sr) + 1)] for s, e in wins]
+        vecs = np.stack([builtin.features(c) for c in clips]).astype(np.float32)
+    else:
+        wins = [(0.0, analysed)]
+        vecs = whole[None, :].astype(np.float32)
     return FileAnalysis(
         path, duration=audio.duration, sr=sr, windows=wins, vectors=vecs, analysis=an
     )

@@ -29,8 +29,9 @@ from studio.core.drums.query import (
     score,
     score_table,
 )
+from studio.core.embedders import builtin
 
-ANALYSIS_VERSION = 5
+ANALYSIS_VERSION = 6
 ANALYSIS_SR = 22050
 # What analyze() looks at for category and words; tempo/loop detection reads all of y.
 ANALYSIS_SECONDS = 4.0
@@ -76,6 +77,7 @@ def analyze(
     duration: float | None = None,
     *,
     model: Model | None = None,
+    embedding: np.ndarray | None = None,
 ) -> dict:
     """Category, sound words, pitch/note, loudness, one-shot/loop and tempo of one sound.
 
@@ -83,6 +85,8 @@ def analyze(
     `duration` is the whole file's length when `y` holds only its beginning. Never raises on
     odd input: silence, a single sample or NaNs give a valid 'other' result. `model`
     replaces the shipped classifier (the bench passes leave-one-kit-out models).
+    `embedding` is the sound's built-in embedding when the caller has it already (the
+    indexer); otherwise it is computed here when the classifier uses one.
     """
     y = clean(y)
     if sr and sr > 0 and sr != ANALYSIS_SR:
@@ -98,7 +102,14 @@ def analyze(
         return _empty(dur)
     model = model or default_model()
     if model is not None:
-        p = model.predict(feature_vector(m, dur))
+        if not model.uses_embedding(builtin.EMBEDDER_ID):
+            embedding = None
+        elif embedding is None:
+            embedding = builtin.features(
+                y if builtin.SAMPLE_RATE == ANALYSIS_SR
+                else _resample_linear(y, ANALYSIS_SR, builtin.SAMPLE_RATE)
+            )  # fmt: skip
+        p = model.predict(feature_vector(m, dur), embedding)
         probs = {c: 0.0 for c in CATEGORIES}
         for c, v in zip(model.classes, p.tolist(), strict=True):
             probs[c] = round(float(v), 6)

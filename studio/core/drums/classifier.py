@@ -3,14 +3,21 @@ with a k-nearest-neighbour vote in a (shrunk) LDA projection of the same feature
 
 The two halves err differently (the linear model on broad spectral shape, the neighbours on
 closeness to particular training sounds), and the average is better calibrated than either:
-fewer confident mistakes at the top of a text ranking. Its parameters live in resources/drums/classifier.npz, written by
+fewer confident mistakes at the top of a text ranking.
+
+A third, optional vote comes from the sound's built-in embedding (the vector it is indexed
+with, studio.core.embedders.builtin): its `emb_k` nearest training sounds by cosine, each
+weighted exp(EMB_TEMP x cosine), added with weight `emb_weight` and renormalised. The
+embedding sees the log-mel shape that the hand-made features summarise, and adds about two
+points of leave-one-kit-out accuracy (bench/categories.py). It is used only with vectors of
+the embedder it was built with (`emb_id`). Its parameters live in resources/drums/classifier.npz, written by
 resources/drums/train_classifier.py; loading uses `allow_pickle=False`. Training code (plain
 numpy gradient descent) sits here too so the bench can score it leave-one-kit-out.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -20,6 +27,7 @@ import numpy as np
 from studio.core.resources import resource
 
 MODEL_PATH = resource("drums", "classifier.npz")
+EMB_TEMP = 10.0  # sharpness of the embedding vote's cosine weights
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,13 @@ class Model:
     ref_labels: np.ndarray | None = None
     k: int = 9
     knn_share: float = 0.5
+    # Embedding half (absent: not used): unit built-in embeddings of the training sounds,
+    # their class indices, the embedder id they came from, k and the vote's weight.
+    emb_refs: np.ndarray | None = None
+    emb_labels: np.ndarray | None = None
+    emb_id: str = ""
+    emb_k: int = 9
+    emb_weight: float = 0.25
 
     def __post_init__(self) -> None:
         # Neighbour search in float32 with the rows' squared norms computed once.
@@ -43,8 +58,26 @@ class Model:
             object.__setattr__(self, "_refs32", refs)
             object.__setattr__(self, "_ref_sq", np.einsum("ij,ij->i", refs, refs))
 
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        """Feature rows (n, d) or one row (d,) -> class probabilities."""
+    def with_embeddings(
+        self, refs: np.ndarray, labels: list[str], emb_id: str, k: int = 9, weight: float = 0.25
+    ) -> Model:
+        """This model plus the embedding vote over `refs` (unit vectors) of class `labels`."""
+        ci = {c: i for i, c in enumerate(self.classes)}
+        return replace(
+            self,
+            emb_refs=np.ascontiguousarray(refs, dtype=np.float32),
+            emb_labels=np.array([ci[c] for c in labels], dtype=np.int64),
+            emb_id=emb_id,
+            emb_k=k,
+            emb_weight=weight,
+        )
+
+    def uses_embedding(self, emb_id: str) -> bool:
+        return self.emb_refs is not None and self.emb_id == emb_id
+
+    def predict(self, x: np.ndarray, emb: np.ndarray | None = None) -> np.ndarray:
+        """Feature rows (n, d) or one row (d,) -> class probabilities; `emb`, the rows'
+        built-in embeddings (n, D) or (D,), adds the embedding vote when the model has one."""
         z = (np.atleast_2d(x).astype(np.float64) - self.mean) / self.scale
         z = np.nan_to_num(np.clip(z, -8.0, 8.0))
         w = self.weights
@@ -54,7 +87,23 @@ class Model:
         p /= p.sum(axis=1, keepdims=True)
         if self.proj is not None and self.refs is not None and self.ref_labels is not None:
             p = (1.0 - self.knn_share) * p + self.knn_share * self._vote(z @ self.proj)
+        if emb is not None and self.emb_refs is not None and self.emb_labels is not None:
+            e = np.atleast_2d(np.asarray(emb, dtype=np.float32))
+            if e.shape == (p.shape[0], self.emb_refs.shape[1]):
+                p = (p + self.emb_weight * self._emb_vote(e)) / (1.0 + self.emb_weight)
         return p if np.ndim(x) == 2 else p[0]
+
+    def _emb_vote(self, e: np.ndarray) -> np.ndarray:
+        """Cosine-weighted vote of the emb_k most similar training sounds, per row."""
+        assert self.emb_refs is not None and self.emb_labels is not None
+        sim = e @ self.emb_refs.T
+        k = min(self.emb_k, sim.shape[1])
+        near = np.argpartition(-sim, k - 1, axis=1)[:, :k]
+        wt = np.exp(EMB_TEMP * (np.take_along_axis(sim, near, 1) - 1.0)).astype(np.float64)
+        n, c = e.shape[0], len(self.classes)
+        cell = (np.arange(n)[:, None] * c + self.emb_labels[near]).ravel()
+        votes = np.bincount(cell, weights=wt.ravel(), minlength=n * c).reshape(n, c)
+        return votes / np.maximum(votes.sum(axis=1, keepdims=True), 1e-300)
 
     def _vote(self, q: np.ndarray) -> np.ndarray:
         """Inverse-distance weighted vote of the k nearest training rows, per query row."""
@@ -80,6 +129,13 @@ class Model:
                 ref_labels=self.ref_labels.astype(np.int16),
                 knn=np.array([self.k, self.knn_share]),
             )
+        if self.emb_refs is not None and self.emb_labels is not None:
+            arrays.update(
+                emb_refs=self.emb_refs.astype(np.float32),
+                emb_labels=self.emb_labels.astype(np.int16),
+                emb_id=np.array(self.emb_id),
+                emb_vote=np.array([self.emb_k, self.emb_weight]),
+            )
         np.savez(path, **arrays)
 
 
@@ -87,6 +143,7 @@ def load(path: Path = MODEL_PATH) -> Model:
     with np.load(path, allow_pickle=False) as f:
         n = sum(1 for k in f.files if k.startswith("w"))
         knn = "proj" in f.files
+        emb = "emb_refs" in f.files
         return Model(
             classes=tuple(str(c) for c in f["classes"]),
             mean=f["mean"],
@@ -97,6 +154,11 @@ def load(path: Path = MODEL_PATH) -> Model:
             ref_labels=f["ref_labels"].astype(np.int64) if knn else None,
             k=int(f["knn"][0]) if knn else 9,
             knn_share=float(f["knn"][1]) if knn else 0.5,
+            emb_refs=f["emb_refs"].astype(np.float32) if emb else None,
+            emb_labels=f["emb_labels"].astype(np.int64) if emb else None,
+            emb_id=str(f["emb_id"]) if emb else "",
+            emb_k=int(f["emb_vote"][0]) if emb else 9,
+            emb_weight=float(f["emb_vote"][1]) if emb else 0.25,
         )
 
 
