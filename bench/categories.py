@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "resources" / "drums"))
 
 import train_classifier as T  # noqa: E402
-from loko import Folds  # noqa: E402
+from loko import Folds, require_corpus  # noqa: E402
 
 from studio.core.audio import decode  # noqa: E402
 from studio.core.drums import ANALYSIS_SR, analyze  # noqa: E402
@@ -75,6 +75,7 @@ def synth_loop(
 def main() -> None:
     corpus = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/corpus_anon")
     t0 = time.perf_counter()
+    require_corpus(corpus)
     x, rows, xa, xa_src = T.corpus_features(corpus)
     print(f"features of {len(rows)} files (+{len(xa)} augmented) in "
           f"{time.perf_counter() - t0:.1f} s")  # fmt: skip

@@ -29,6 +29,16 @@ from studio.core.audio import resample  # noqa: E402
 from studio.core.embedders import builtin  # noqa: E402
 
 
+def require_corpus(corpus: Path) -> None:
+    """Exit with how to build the dev corpus when `corpus` has none."""
+    if not (corpus / "manifest.csv").exists():
+        sys.exit(
+            f"no corpus at {corpus}; build it with:\n"
+            "  apt-get install -y hydrogen-drumkits hydrogen-data\n"
+            f"  python3 ../shared/corpus/make_dev_corpus.py {corpus} --anonymize"
+        )
+
+
 def load_train_builtin():
     path = ROOT / "resources" / "builtin" / "train_builtin.py"
     spec = importlib.util.spec_from_file_location("train_builtin", path)

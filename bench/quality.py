@@ -21,7 +21,6 @@ in-sample figure of the shipped fit is printed too, for reference only.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import io
 import sys
 import time
@@ -40,28 +39,14 @@ from studio.core.embedders.base import l2_normalize  # noqa: E402
 from studio.core.search import CATEGORY_MIX  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from loko import same_sound_groups  # noqa: E402
+from loko import load_train_builtin, require_corpus, same_sound_groups  # noqa: E402
+from loko import train_classifier as drum_train  # noqa: E402
 
 SR = builtin.SAMPLE_RATE
 TRANSFORMS = (
     "gain-12dB", "gain+6dB", "pitch+1st", "pitch-1st", "lowpass4k",
     "noise30dB", "trim-head5ms", "trim-tail", "resample32k", "ogg",
 )  # fmt: skip
-
-
-def _load_drum_train():
-    sys.path.insert(0, str(ROOT / "resources" / "drums"))
-    import train_classifier
-
-    return train_classifier
-
-
-def _load_train():
-    path = ROOT / "resources" / "builtin" / "train_builtin.py"
-    spec = importlib.util.spec_from_file_location("train_builtin", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def transform(
@@ -187,20 +172,13 @@ def main() -> None:
     ap.add_argument("--no-speed", action="store_true", help="skip the timing part")
     ap.add_argument("--ref-files", type=int, default=120, help="files for the librosa loop")
     a = ap.parse_args()
-    if not (a.corpus / "manifest.csv").exists():
-        print(
-            f"no corpus at {a.corpus}; build it with:\n"
-            "  apt-get install -y hydrogen-drumkits hydrogen-data\n"
-            f"  python3 ../shared/corpus/make_dev_corpus.py {a.corpus} --anonymize"
-        )
-        return
+    require_corpus(a.corpus)
     import warnings
 
     import librosa
 
     warnings.filterwarnings("ignore", message="n_fft=", category=UserWarning)
-    train = _load_train()
-    drum_train = _load_drum_train()
+    train = load_train_builtin()
     t0 = time.perf_counter()
     rows, clips, rates = train.load_corpus(a.corpus)
     as_is = np.array([r["cls"] for r in rows])

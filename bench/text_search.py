@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "resources" / "drums"))
 
 import train_classifier as T  # noqa: E402
-from loko import Folds  # noqa: E402
+from loko import Folds, require_corpus  # noqa: E402
 
 from studio.core.audio import decode  # noqa: E402
 from studio.core.drums import ANALYSIS_SR, analyze, parse_query, score  # noqa: E402
@@ -76,6 +76,7 @@ def loko_analyses(corpus: Path) -> tuple[list[dict], list[dict]]:
 
 def main() -> None:
     corpus = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/corpus_anon")
+    require_corpus(corpus)
     rows, analyses = loko_analyses(corpus)
     truth = T.corrected_labels(rows)
     print("precision@10 (leave-one-kit-out analyses, names unused):")
