@@ -222,6 +222,8 @@ def _cmd_index(args: argparse.Namespace) -> int:
     parts.append(f"{len(rep.skipped)} skipped")
     for name, n in rep.embedded.items():
         parts.append(f"{n} embedded with {name}")
+    if rep.reanalysed:
+        parts.append(f"{rep.reanalysed} re-analysed")
     print(f"{', '.join(parts)} in {rep.seconds:.1f} s")
     for path, reason in rep.skipped[:20]:
         print(f"  skipped {path}: {reason}")
@@ -288,6 +290,14 @@ def _cmd_search(args: argparse.Namespace) -> int:
     try:
         if not lib.catalog.count_items():
             raise RuntimeError("the library is empty: run `studio index FOLDER` first")
+        behind = lib.catalog.count_items_missing(lib.builtin.id)
+        if behind:
+            print(
+                f"studio: note: {behind:,} of {lib.catalog.count_items():,} samples are not "
+                f"embedded by this version's built-in embedder ({lib.builtin.id}) yet, so "
+                "searches miss them: run `studio index` to bring the library up to date",
+                file=sys.stderr,
+            )
         for name, why in lib.try_load_ready_models().items():
             print(f"studio: note: {name} not used: {why}", file=sys.stderr)
         for qd in queries:
@@ -337,7 +347,12 @@ def _cmd_info(args: argparse.Namespace) -> int:
             f"({info['contents']:,} distinct sounds, {info['items']:,} items)"
         )
         for emb, n in sorted(info["vectors"].items()):
-            print(f"  {emb}: {n:,} vectors")
+            old = emb.startswith("builtin-") and emb != lib.builtin.id
+            note = " (an older Studio's; replaced by the next `studio index`)" if old else ""
+            print(f"  {emb}: {n:,} vectors{note}")
+        behind = lib.catalog.count_items_missing(lib.builtin.id)
+        if behind:
+            print(f"  {lib.builtin.id}: {behind:,} items not embedded yet (run `studio index`)")
         try:
             mm = lib.model_manager()
             for st in mm.list():

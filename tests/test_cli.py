@@ -128,3 +128,38 @@ def test_search_a_non_audio_query_file(indexed, tmp_path):
     bad.write_text("hello")
     r = studio("search", "--like", str(bad), data_dir=indexed)
     assert r.returncode == 1 and "notes.wav" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_after_an_upgrade_search_says_what_is_missing_and_index_catches_up(drum_kit, tmp_path):
+    import shutil
+    import sqlite3
+
+    d = tmp_path / "data"
+    assert studio("index", str(drum_kit), data_dir=d).returncode == 0
+    # As an older Studio would have left it: vectors and index files under another id.
+    db = sqlite3.connect(d / "catalog.sqlite")
+    current = db.execute("SELECT DISTINCT embedder FROM vectors").fetchone()[0]
+    db.execute("UPDATE vectors SET embedder='builtin-v0-old'")
+    db.execute("UPDATE contents SET analysis_version=0")
+    db.commit()
+    db.close()
+    for f in list((d / "index").iterdir()):
+        shutil.move(f, f.with_name(f.name.replace(current, "builtin-v0-old")))
+    kick = str(drum_kit / "Kick 01.wav")
+    r = studio("search", "--like", kick, "-k", "3", data_dir=d)
+    assert r.returncode == 0 and "no results" in r.stdout
+    assert f"30 of 30 samples are not embedded by this version's built-in embedder ({current})" in (
+        r.stderr)  # fmt: skip
+    assert "run `studio index`" in r.stderr
+    info = studio("info", data_dir=d).stdout
+    assert "builtin-v0-old: 30 vectors (an older Studio's" in info
+    assert f"{current}: 30 items not embedded yet" in info
+    r = studio("index", data_dir=d)
+    assert r.returncode == 0
+    summary = "0 indexed, 30 unchanged, 0 skipped, 30 embedded with default, 30 re-analysed"
+    assert summary in r.stdout
+    assert sorted(f.name for f in (d / "index").iterdir()) == [f"{current}.hnsw", f"{current}.json"]
+    r = studio("search", "--like", kick, "-k", "3", data_dir=d)
+    hits = [line for line in r.stdout.splitlines() if line.strip()[:1].isdigit()]
+    assert r.returncode == 0 and r.stderr == ""
+    assert len(hits) == 3 and all("/Kick " in h for h in hits)

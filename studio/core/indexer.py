@@ -58,7 +58,8 @@ class IndexReport:
     removed: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     unreadable_dirs: list[tuple[str, str]] = field(default_factory=list)
-    embedded: dict[str, int] = field(default_factory=dict)
+    embedded: dict[str, int] = field(default_factory=dict)  # items back-filled, per model
+    reanalysed: int = 0  # sounds whose analysis an older version made
     cancelled: bool = False
     seconds: float = 0.0
 
@@ -130,7 +131,9 @@ class Indexer:
                 self._analyse(todo, rep, report, stop)
             self.collect_garbage()
             if not stop():
-                self._upkeep.upgrade(report, stop)
+                reembedded, rep.reanalysed = self._upkeep.upgrade(report, stop)
+                if reembedded:
+                    rep.embedded[self.builtin.name] = reembedded
             for emb in embedders:
                 if emb.id == self.builtin.id or stop():
                     continue

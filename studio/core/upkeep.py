@@ -45,17 +45,19 @@ class Upkeep:
         self._save_all = save
 
     # ---- after an upgrade: vectors or analyses made by an older version ----------------------
-    def upgrade(self, report: ProgressFn, stop: StopFn) -> None:
+    def upgrade(self, report: ProgressFn, stop: StopFn) -> tuple[int, int]:
         """Re-embed items the current built-in embedder has no vector for (its maths changed
-        since they were indexed) and re-analyse contents analysed by an older version."""
+        since they were indexed) and re-analyse contents analysed by an older version.
+        Returns (items re-embedded, contents re-analysed)."""
         with self.catalog.write() as db:
             db.execute(
                 "DELETE FROM vectors WHERE embedder LIKE 'builtin-%' AND embedder != ?",
                 (self.builtin.id,),
             )
         self._drop_superseded_builtin_indexes()
+        embedded = reanalysed = 0
         if self.catalog.items_missing(self.builtin.id, limit=1):
-            self.backfill(self.builtin, report, stop)
+            embedded = self.backfill(self.builtin, report, stop)
         stale = self.catalog.db.execute(
             "SELECT c.id, (SELECT f.path FROM files f WHERE f.content_id=c.id LIMIT 1) "
             "FROM contents c WHERE c.analysis_version IS NOT ?",
@@ -63,7 +65,7 @@ class Upkeep:
         ).fetchall()
         for n, (cid, path) in enumerate(stale):
             if stop():
-                return
+                return embedded, reanalysed
             try:
                 a = decode(path, sr=drums.ANALYSIS_SR, max_seconds=MAX_ANALYSED_SECONDS)
                 an = drums.analyze(a.samples, a.sr, duration=a.duration)
@@ -79,8 +81,10 @@ class Upkeep:
                         cid,
                     ),
                 )
+            reanalysed += 1
             if n % 50 == 0:
                 report(Progress("analyse", n, len(stale), path))
+        return embedded, reanalysed
 
     def _drop_superseded_builtin_indexes(self) -> None:
         """Delete the index files an older built-in embedder left (their vectors are gone)."""
