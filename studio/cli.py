@@ -100,7 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ps.add_argument("-k", type=int, default=10, help="results per query (default 10)")
     ps.add_argument("--json", action="store_true", help="one JSON object per query")
-    ps.add_argument("--category", help="only this category (kick, snare, hihat, ...)")
+    ps.add_argument(
+        "--category",
+        help="only this category or group (kick, snare, hihat, cymbal, perc, ...), including "
+        "sounds the model gives at least a 30%% chance of being one",
+    )
     ps.add_argument("--min-length", type=float, metavar="SECONDS")
     ps.add_argument("--max-length", type=float, metavar="SECONDS")
     ps.add_argument(
@@ -280,6 +284,13 @@ def _cmd_search(args: argparse.Namespace) -> int:
         for f in q.get("like", []):
             if not os.path.isfile(f):
                 raise UsageError(f"no such file: {f}")
+    if args.category:
+        from studio.core import drums
+
+        try:
+            drums.filter_members(args.category)
+        except ValueError as e:
+            raise UsageError(str(e)) from None
     filters = Filters(
         category=args.category,
         min_seconds=args.min_length,

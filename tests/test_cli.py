@@ -101,6 +101,7 @@ def test_data_dir_from_environment(indexed, drum_kit):
         (["index", "/definitely/not/here"], 2, "not a folder"),
         (["index", "--models", "bogus"], 2, "unknown model"),
         (["frobnicate"], 2, "invalid choice"),
+        (["search", "--text", "kick", "--category", "bogus"], 2, "unknown category 'bogus'"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(indexed, args, code, needle):

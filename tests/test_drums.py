@@ -311,3 +311,20 @@ def test_long_shimmering_cymbal_is_a_one_shot():
     shimmer = 1 + 0.3 * np.sin(2 * np.pi * 7 * t) * rng.uniform(0.5, 1.0)  # a few dB of wobble
     y = (rng.standard_normal(n) * np.exp(-t / 1.5) * shimmer).astype(np.float32)
     assert analyze(y, duration=6.0)["kind"] == "one-shot"
+
+
+def test_filter_names_and_what_passes() -> None:
+    from studio.core.drums import FILTER_MIN_PROB, filter_members, may_be
+
+    assert filter_members("kick") == ("kick",)
+    assert filter_members("Open Hat") == filter_members("open_hat") == ("hihat_open",)
+    assert filter_members("hh") == filter_members("hats") == ("hihat_closed", "hihat_open")
+    assert filter_members("cymbal") == ("crash", "ride")
+    with pytest.raises(ValueError, match="unknown category 'snare-drum'.*kick.*cymbal"):
+        filter_members("snare-drum")
+    crashish = {"hihat_open": 0.5, "crash": 0.35, "ride": 0.15}
+    assert may_be(("hihat_open",), "hihat_open", crashish)  # its own category
+    assert may_be(("crash",), "hihat_open", crashish)  # likely enough
+    assert not may_be(("ride",), "hihat_open", crashish)  # 0.15 < FILTER_MIN_PROB
+    assert may_be(("crash", "ride"), "hihat_open", crashish)  # a group sums its members
+    assert not may_be(("kick",), "hihat_open", None) and FILTER_MIN_PROB == 0.3

@@ -140,6 +140,11 @@ class Searcher:
             raise QueryError("-k must be at least 1")
         if not q.like and not q.text:
             raise QueryError("give a sample to search like, or words to search for")
+        if q.filters.category:
+            try:
+                drums.filter_members(q.filters.category)
+            except ValueError as e:
+                raise QueryError(str(e)) from None
         if q.like:
             hits, used = self._like(q)
         else:
@@ -356,14 +361,10 @@ def _name_of(r: dict[str, Any] | None) -> str:
 
 
 def _passes(f: Filters, r: dict[str, Any], an: dict[str, Any]) -> bool:
-    if f.category:
-        cat = r.get("category") or ""
-        want = f.category.lower()
-        if want in ("hihat", "hat", "hh"):
-            if not cat.startswith("hihat"):
-                return False
-        elif cat != want:
-            return False
+    if f.category and not drums.may_be(
+        drums.filter_members(f.category), r.get("category"), an.get("probs")
+    ):
+        return False
     dur = r.get("duration") or 0.0
     if f.min_seconds is not None and dur < f.min_seconds:
         return False

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.search import Hit
-from studio.ui.labels import category_label, match_note
+from studio.ui.labels import category_cell, category_label, category_odds, match_note
 
 COLUMNS = ("Name", "Category", "Length", "Match", "Folder")
 _Index = QModelIndex | QPersistentModelIndex
@@ -74,7 +74,7 @@ class ResultsModel(QAbstractTableModel):
             if col == 0:
                 return h.name
             if col == 1:
-                return category_label(h.category) or "—"
+                return category_cell(h) or "—"
             if col == 2:
                 return "—" if h.duration is None else f"{h.duration:.2f} s"
             if col == 3:  # fused scores can dip below 0 ("less alike than random"); show 0
@@ -86,7 +86,8 @@ class ResultsModel(QAbstractTableModel):
                             if v >= 0.5)
             note = match_note(h)
             where = f"\nbest match {note} of {h.duration:.2f} s" if note and h.duration else ""
-            return h.path + where + (f"\n{top}" if top else "")
+            odds = category_odds(h)
+            return h.path + where + (f"\n{odds}" if odds else "") + (f"\n{top}" if top else "")
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (2, 3):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == PATH_ROLE:
@@ -153,7 +154,7 @@ class ResultsView(QTableView):
                                                     self.selected_paths()))
 
     def set_column_widths(self) -> None:
-        for col, w in enumerate((260, 90, 70, 60)):
+        for col, w in enumerate((260, 140, 70, 60)):  # 140: "closed hat / open hat"
             self.setColumnWidth(col, w)
 
     def selected_paths(self) -> list[str]:

@@ -13,7 +13,13 @@ import soundfile as sf
 
 from studio.core.library import Library
 from studio.core.synth import SR, voice
-from studio.ui.labels import category_label, facet_entries, match_note
+from studio.ui.labels import (
+    category_cell,
+    category_label,
+    category_odds,
+    facet_entries,
+    match_note,
+)
 from studio.ui.results import NOTE_ROLE
 
 BEAT = 0.5  # 120 BPM
@@ -98,9 +104,17 @@ def test_category_labels_in_results_preview_and_facet(make_window: Any, library:
     w.search_bar.flush()
     qtbot.waitUntil(lambda: w.results.model.rowCount() > 0, timeout=5000)
     assert "· closed hat —" in w.results.header.text()
+    from PySide6.QtCore import Qt
+
     model = w.results.model
-    assert {model.index(r, 1).data() for r in range(model.rowCount())} == {"closed hat"}
-    assert all(h.category == "hihat_closed" for h in model.hits)
+    # A filter keeps its category, and sounds the model thinks may well be one (>= 30 %);
+    # a sound it is unsure of shows its runner-up too.
+    for r, h in enumerate(model.hits):
+        probs = h.analysis["probs"]
+        assert h.category == "hihat_closed" or probs["hihat_closed"] >= 0.3
+        cell = model.index(r, 1).data()
+        assert cell == category_cell(h) and "closed hat" in cell.split(" / ")
+        assert category_label(h.category) in model.index(r, 0).data(Qt.ItemDataRole.ToolTipRole)
     w.results.view.setCurrentIndex(model.index(0, 0))
     qtbot.waitUntil(lambda: w.preview.data is not None, timeout=5000)
     assert "closed hat" in w.preview.title.text() and "hihat" not in w.preview.title.text()
@@ -109,8 +123,22 @@ def test_category_labels_in_results_preview_and_facet(make_window: Any, library:
 def test_labels() -> None:
     assert category_label("hihat_open") == "open hat" and category_label(None) == ""
     assert category_label("new_thing") == "new thing"
-    ids = [c for _label, c in facet_entries(("kick", "hihat_closed", "hihat_open"))]
-    assert ids == ["kick", "hihat_closed", "hihat_open", "hihat"]
+    ids = [c for _label, c in facet_entries(("kick", "hihat_closed", "hihat_open", "ride"))]
+    assert ids == ["kick", "hihat_closed", "hihat_open", "hihat", "ride", "cymbal"]
+
+    class Hit:
+        def __init__(self, category: str, probs: dict[str, float]) -> None:
+            self.category, self.analysis = category, {"probs": probs}
+
+    sure = Hit("kick", {"kick": 0.9, "tom": 0.08, "snare": 0.02})
+    unsure = Hit("hihat_open", {"hihat_open": 0.48, "crash": 0.35, "ride": 0.1, "kick": 0.01})
+    torn = Hit("snare", {"snare": 0.5, "clap": 0.2, "rim": 0.2, "perc": 0.1})
+    assert category_cell(sure) == "kick"
+    assert category_cell(unsure) == "open hat / crash"
+    assert category_cell(torn) == "snare"  # no runner-up worth naming
+    assert category_cell(Hit("", {})) == ""
+    assert category_odds(unsure) == "open hat 48 % · crash 35 % · ride 10 %"
+    assert category_odds(Hit("kick", {})) == ""
 
     class H:
         start, end, duration = 0.0, 0.3, 0.3

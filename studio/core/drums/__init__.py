@@ -8,6 +8,8 @@ resources/drums/classifier.npz (made by resources/drums/train_classifier.py).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from studio.core.drums.classifier import Model, default_model
@@ -39,6 +41,16 @@ CATEGORIES: tuple[str, ...] = (
     "kick", "snare", "clap", "rim", "tom", "hihat_closed", "hihat_open",
     "crash", "ride", "shaker", "perc", "other",
 )  # fmt: skip
+# A category filter keeps a sound of that category, and one the model gives at least this
+# probability for it (summed over a group's members): it is unsure about 1 sound in 3, and
+# the right category is then often its second. Leave-one-kit-out on the dev corpus, over the
+# main classes, recall goes from 0.80 to 0.85 and precision from 0.74 to 0.72 (open hat
+# recall 0.48 -> 0.66, crash 0.63 -> 0.72, ride 0.85 -> 0.92).
+FILTER_MIN_PROB = 0.3
+_FILTER_ALIASES = {
+    "hat": "hihat", "hats": "hihat", "hh": "hihat", "hi-hat": "hihat", "hihats": "hihat",
+    "closed_hat": "hihat_closed", "open_hat": "hihat_open", "cymbals": "cymbal",
+}  # fmt: skip
 # A file at least this long with this many onsets, spread over it, is a loop.
 LOOP_MIN_SECONDS = 1.5
 LOOP_MIN_ONSETS = 4
@@ -46,7 +58,7 @@ LOOP_SURE_ONSETS = 6
 
 __all__ = [
     "ANALYSIS_SECONDS", "ANALYSIS_SR", "ANALYSIS_VERSION", "CATEGORIES", "CATEGORY_GROUPS",
-    "Query", "ScoreTable", "WORD_DEFINITIONS", "analyze", "parse_query", "score", "score_table",
+    "FILTER_MIN_PROB", "Query", "filter_members", "may_be", "ScoreTable", "WORD_DEFINITIONS", "analyze", "parse_query", "score", "score_table",
     "windows",
 ]  # fmt: skip
 
@@ -54,6 +66,31 @@ _RAW_KEYS = (
     "peak_db", "attack", "t20", "t40", "centroid", "rolloff", "edge_hz",
     "clip_frac", "bits", "tail_db", "low_frac",
 )  # fmt: skip
+
+
+@lru_cache(maxsize=64)
+def filter_members(name: str) -> tuple[str, ...]:
+    """The categories a filter name stands for: a category ('kick', 'hihat_open' or 'open
+    hat'), a group ('hihat', 'cymbal', 'perc') or a producer's word for one ('hh', 'hats').
+    Raises ValueError naming the choices for anything else."""
+    n = "_".join(name.strip().lower().split())
+    n = _FILTER_ALIASES.get(n, n)
+    if n in CATEGORY_GROUPS:
+        return CATEGORY_GROUPS[n]
+    if n in CATEGORIES:
+        return (n,)
+    choices = ", ".join(dict.fromkeys((*CATEGORIES, *CATEGORY_GROUPS)))
+    raise ValueError(f"unknown category {name!r} (choose from {choices})")
+
+
+def may_be(members: tuple[str, ...], category: str | None, probs: dict | None) -> bool:
+    """Whether a sound of `category` with these category `probs` passes a filter for
+    `members` (see FILTER_MIN_PROB)."""
+    if category in members:
+        return True
+    if not probs:
+        return False
+    return sum(float(probs.get(m, 0.0)) for m in members) >= FILTER_MIN_PROB
 
 
 def _resample_linear(y: np.ndarray, sr: int, target: int) -> np.ndarray:
