@@ -227,6 +227,7 @@ def test_upgrade_reembeds_and_reanalyses_what_an_older_version_made(data_dir, ki
     lib = Library(data_dir)
     lib.index([str(kit_copy)], workers=1)
     current = lib.builtin.id
+    fresh = dict(lib.catalog.db.execute("SELECT item_id, vec FROM vectors").fetchall())
     with lib.catalog.write() as db:  # as an older Studio would have left it
         db.execute("UPDATE vectors SET embedder='builtin-v0-old'")
         db.execute("UPDATE contents SET analysis_version=0, category=NULL")
@@ -234,8 +235,15 @@ def test_upgrade_reembeds_and_reanalyses_what_an_older_version_made(data_dir, ki
     for f in (data_dir / "index").iterdir():  # its index files too, under its embedder id
         f.rename(f.with_name(f.name.replace(current, "builtin-v0-old")))
     lib = Library(data_dir)
-    lib.index(workers=1)
+    rep = lib.index(workers=1)
+    assert rep.embedded == {"default": 30} and rep.reanalysed == 30
     assert lib.catalog.embedders() == [current]
+    # The upgrade's vectors are the ones a fresh index makes (one decode for both jobs).
+    again = dict(lib.catalog.db.execute("SELECT item_id, vec FROM vectors").fetchall())
+    assert again.keys() == fresh.keys()
+    for iid, v in fresh.items():
+        assert np.allclose(np.frombuffer(again[iid], np.float32), np.frombuffer(v, np.float32),
+                           atol=1e-6)
     assert sorted(f.name for f in (data_dir / "index").iterdir()) == [
         f"{current}.hnsw", f"{current}.json"]
     assert lib.catalog.count_vectors(current) == 30

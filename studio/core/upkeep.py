@@ -17,6 +17,7 @@ from studio.core.analysis import MAX_ANALYSED_SECONDS
 from studio.core.audio import DecodeError, decode
 from studio.core.catalog import Catalog
 from studio.core.embedders.base import Embedder
+from studio.core.embedders.builtin import EMBEDDER_ID as BUILTIN_ID
 from studio.core.progress import Progress, ProgressFn, StopFn
 from studio.core.scanner import iter_batches
 from studio.core.vindex import VectorIndex
@@ -56,21 +57,34 @@ class Upkeep:
             )
         self._drop_superseded_builtin_indexes()
         embedded = reanalysed = 0
-        if self.catalog.items_missing(self.builtin.id, limit=1):
-            embedded = self.backfill(self.builtin, report, stop)
         stale = self.catalog.db.execute(
             "SELECT c.id, (SELECT f.path FROM files f WHERE f.content_id=c.id LIMIT 1) "
             "FROM contents c WHERE c.analysis_version IS NOT ?",
             (drums.ANALYSIS_VERSION,),
         ).fetchall()
+        index = self._index_for(self.builtin)
+        # The analysis's embedding vote reads vectors of the shipped built-in embedder only.
+        same_space = self.builtin.id == BUILTIN_ID
         for n, (cid, path) in enumerate(stale):
             if stop():
                 return embedded, reanalysed
             try:
                 a = decode(path, sr=drums.ANALYSIS_SR, max_seconds=MAX_ANALYSED_SECONDS)
-                an = drums.analyze(a.samples, a.sr, duration=a.duration)
             except DecodeError:
                 continue  # the next scan records what is wrong with the file
+            # One decode serves both the analysis and, when the built-in embedder changed too,
+            # a one-shot's vector: the whole sound's, as the indexer makes it.
+            whole = self.builtin.embed_audio([a.samples])[0] if same_space else None
+            an = drums.analyze(a.samples, a.sr, duration=a.duration, embedding=whole)
+            items = self.catalog.db.execute(
+                "SELECT i.id, EXISTS(SELECT 1 FROM vectors v WHERE v.item_id=i.id "
+                "AND v.embedder=?) FROM items i WHERE i.content_id=?",
+                (self.builtin.id, cid),
+            ).fetchall()
+            one_shot_needs_vector = (
+                whole is not None and an.get("kind") != "loop" and len(items) == 1
+                and not items[0][1]
+            )  # fmt: skip
             with self.catalog.write() as db:
                 db.execute(
                     "UPDATE contents SET analysis=?, analysis_version=?, category=? WHERE id=?",
@@ -81,9 +95,23 @@ class Upkeep:
                         cid,
                     ),
                 )
+                if one_shot_needs_vector:
+                    assert whole is not None
+                    db.execute(
+                        "INSERT OR REPLACE INTO vectors(item_id, embedder, vec) VALUES(?,?,?)",
+                        (items[0][0], self.builtin.id, whole.astype(np.float32).tobytes()),
+                    )
+            if one_shot_needs_vector:
+                assert whole is not None
+                index.add(np.array([items[0][0]], np.int64), whole[None, :])
+                embedded += 1
             reanalysed += 1
             if n % 50 == 0:
                 report(Progress("analyse", n, len(stale), path))
+                self._save_all()
+        # What is left: loops' windows, and every item when only the embedder changed.
+        if not stop() and self.catalog.items_missing(self.builtin.id, limit=1):
+            embedded += self.backfill(self.builtin, report, stop)
         return embedded, reanalysed
 
     def _drop_superseded_builtin_indexes(self) -> None:
