@@ -252,3 +252,25 @@ def test_upgrade_reembeds_and_reanalyses_what_an_older_version_made(data_dir, ki
     res = lib.search(Query(like=[str(kit_copy / "Kick 01.wav")], k=3))
     assert [_kind(h.path) for h in res.hits] == ["Kick"] * 3
     lib.close()
+
+
+def test_text_search_reads_analyses_that_upkeep_rewrote(data_dir, kit_copy):
+    # Numbered files, so that only the analyses can tell a kick.
+    kind = {}
+    for n, f in enumerate(sorted(kit_copy.iterdir())):
+        new = f.with_name(f"{n:03d}.wav")
+        f.rename(new)
+        kind[str(new)] = _kind(str(f))
+    lib = Library(data_dir)
+    lib.index([str(kit_copy)], workers=1)
+    with lib.catalog.write() as db:  # analyses an older version made, here empty ones
+        db.execute("UPDATE contents SET analysis='{}', analysis_version=0")
+    lib._table, lib._parsed = None, {}
+    # A text query before the upgrade parses (and caches) the old analyses: no kicks found.
+    before = lib.search(Query(text="kick", k=5))
+    assert [kind[h.path] for h in before.hits].count("Kick") < 5
+    rep = lib.index(workers=1)  # same process, same Library: upkeep re-analyses
+    assert rep.reanalysed == 30
+    after = lib.search(Query(text="kick", k=5))
+    assert [kind[h.path] for h in after.hits] == ["Kick"] * 5
+    lib.close()

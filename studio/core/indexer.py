@@ -113,6 +113,11 @@ class Indexer:
         self._pool: Any = None
         self._upkeep = Upkeep(catalog, self._index_for, builtin, self._save_all)
 
+    @property
+    def changed_analyses(self) -> set[int]:
+        """Contents whose stored analysis upkeep rewrote (re-analysed, or CLAP fused in)."""
+        return self._upkeep.changed
+
     # ------------------------------------------------------------------------------------
     def run(
         self,

@@ -167,6 +167,8 @@ class Library:
             rep = ix.run(roots, embs, progress, should_stop)
         finally:
             self._indexing = False
+            for cid in ix.changed_analyses:  # text search must read the new analyses
+                self._parsed.pop(cid, None)
             self._table = None
         return rep
 

@@ -44,6 +44,8 @@ class Upkeep:
         self._index_for = index_for
         self.builtin = builtin
         self._save_all = save
+        # Contents whose analysis this run rewrote: caches of parsed analyses drop them.
+        self.changed: set[int] = set()
 
     # ---- after an upgrade: vectors or analyses made by an older version ----------------------
     def upgrade(self, report: ProgressFn, stop: StopFn) -> tuple[int, int]:
@@ -105,6 +107,7 @@ class Upkeep:
                 assert whole is not None
                 index.add(np.array([items[0][0]], np.int64), whole[None, :])
                 embedded += 1
+            self.changed.add(int(cid))
             reanalysed += 1
             if n % 50 == 0:
                 report(Progress("analyse", n, len(stale), path))
@@ -196,3 +199,4 @@ class Upkeep:
                         "UPDATE contents SET analysis=?, category=? WHERE id=?",
                         (json.dumps(fused, default=plain_json), fused["category"], cid),
                     )
+                    self.changed.add(int(cid))
