@@ -301,12 +301,16 @@ def _cmd_search(args: argparse.Namespace) -> int:
     try:
         if not lib.catalog.count_items():
             raise RuntimeError("the library is empty: run `studio index FOLDER` first")
-        behind = lib.catalog.count_items_missing(lib.builtin.id)
+        behind = (
+            lib.catalog.count_items_missing(lib.builtin.id)
+            if any(qd.get("like") for qd in queries) else 0
+        )  # fmt: skip
         if behind:
             print(
-                f"studio: note: {behind:,} of {lib.catalog.count_items():,} samples are not "
-                f"embedded by this version's built-in embedder ({lib.builtin.id}) yet, so "
-                "searches miss them: run `studio index` to bring the library up to date",
+                f"studio: note: {behind:,} of {lib.catalog.count_items():,} items (sounds and "
+                f"loop windows) have no vector from this version's built-in embedder "
+                f"({lib.builtin.id}) yet, so similar-sound searches miss them: run "
+                "`studio index` to bring the library up to date",
                 file=sys.stderr,
             )
         for name, why in lib.try_load_ready_models().items():

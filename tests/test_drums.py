@@ -316,10 +316,14 @@ def test_long_shimmering_cymbal_is_a_one_shot():
 def test_filter_names_and_what_passes() -> None:
     from studio.core.drums import FILTER_MIN_PROB, filter_members, may_be
 
-    assert filter_members("kick") == ("kick",)
-    assert filter_members("Open Hat") == filter_members("open_hat") == ("hihat_open",)
-    assert filter_members("hh") == filter_members("hats") == ("hihat_closed", "hihat_open")
-    assert filter_members("cymbal") == ("crash", "ride")
+    assert filter_members("kick") == filter_members("bd") == ("kick",)
+    assert filter_members("Open Hat") == filter_members("oh") == ("hihat_open",)
+    assert filter_members("open hihat") == filter_members("hihat_open") == ("hihat_open",)
+    hats = ("hihat_closed", "hihat_open")
+    assert filter_members("hh") == filter_members("hats") == filter_members("hi hat") == hats
+    assert filter_members("cymbal") == filter_members("cym") == ("crash", "ride")
+    assert filter_members("crashes") == ("crash",)
+    assert filter_members("perc") == ("perc",)  # the category, not its group with shakers
     with pytest.raises(ValueError, match="unknown category 'snare-drum'.*kick.*cymbal"):
         filter_members("snare-drum")
     crashish = {"hihat_open": 0.5, "crash": 0.35, "ride": 0.15}

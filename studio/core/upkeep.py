@@ -120,8 +120,10 @@ class Upkeep:
     def _drop_superseded_builtin_indexes(self) -> None:
         """Delete the index files an older built-in embedder left (their vectors are gone)."""
         current = self._index_for(self.builtin)
+        keep = {current.path.name, current.sidecar.name}
+        keep |= {f"{n}.tmp" for n in keep}
         for f in list(current.dir.glob("builtin-*")):
-            if f.name.split(".")[0] != current.path.stem:
+            if f.name not in keep:
                 try:
                     f.unlink(missing_ok=True)
                 except OSError:  # open elsewhere (Windows); the next upgrade retries

@@ -27,6 +27,7 @@ from studio.core.drums.query import (
     CATEGORY_GROUPS,
     Query,
     ScoreTable,
+    category_word,
     parse_query,
     score,
     score_table,
@@ -47,10 +48,6 @@ CATEGORIES: tuple[str, ...] = (
 # dev corpus, over the main classes, recall goes from 0.80 to 0.85 and precision from 0.74
 # to 0.70 (open hat recall 0.48 -> 0.66, crash 0.63 -> 0.72, ride 0.85 -> 0.92).
 FILTER_MIN_PROB = 0.3
-_FILTER_ALIASES = {
-    "hat": "hihat", "hats": "hihat", "hh": "hihat", "hi-hat": "hihat", "hihats": "hihat",
-    "closed_hat": "hihat_closed", "open_hat": "hihat_open", "cymbals": "cymbal",
-}  # fmt: skip
 # A file at least this long with this many onsets, spread over it, is a loop.
 LOOP_MIN_SECONDS = 1.5
 LOOP_MIN_ONSETS = 4
@@ -70,17 +67,20 @@ _RAW_KEYS = (
 
 @lru_cache(maxsize=64)
 def filter_members(name: str) -> tuple[str, ...]:
-    """The categories a filter name stands for: a category ('kick', 'hihat_open' or 'open
-    hat'), a group ('hihat', 'cymbal', 'perc') or a producer's word for one ('hh', 'hats').
+    """The categories a filter name stands for: a category ('kick', 'hihat_open'), a group
+    ('hihat', 'cymbal'), or a producer's word for either that text search knows ('hh',
+    'open hat', 'bd', 'cymbals'). A category wins over the group of the same name ('perc').
     Raises ValueError naming the choices for anything else."""
     n = "_".join(name.strip().lower().split())
-    n = _FILTER_ALIASES.get(n, n)
-    if n in CATEGORY_GROUPS:
-        return CATEGORY_GROUPS[n]
     if n in CATEGORIES:
         return (n,)
+    word = n if n in CATEGORY_GROUPS else category_word(name)
+    if word in CATEGORY_GROUPS:
+        return CATEGORY_GROUPS[word]
+    if word in CATEGORIES:
+        return (word,)
     choices = ", ".join(dict.fromkeys((*CATEGORIES, *CATEGORY_GROUPS)))
-    raise ValueError(f"unknown category {name!r} (choose from {choices})")
+    raise ValueError(f"unknown category {name!r} (choose from {choices}, or a word like hh)")
 
 
 def may_be(members: tuple[str, ...], category: str | None, probs: dict | None) -> bool:

@@ -104,6 +104,13 @@ class Query:
     raw: str = ""
 
 
+def category_word(text: str) -> str | None:
+    """The category or group that one producer's word or phrase names ('hh', 'open hat',
+    'bd', 'cymbals'), else None."""
+    toks = _tokens(text)
+    return CATEGORY_WORDS.get(toks[0]) if len(toks) == 1 else None
+
+
 def _tokens(text: str) -> list[str]:
     t = text.lower()
     for pat, rep in _PHRASES:
