@@ -13,7 +13,7 @@ import soundfile as sf
 
 from studio.core.library import Library, LibraryError
 from studio.core.search import Filters, Query, QueryError
-from studio.core.synth import voice
+from studio.core.synth import SR, voice
 
 
 def _kind(path: str) -> str:
@@ -223,22 +223,30 @@ def test_index_is_rebuilt_from_catalog_when_deleted(data_dir, kit_copy):
     lib.close()
 
 
-def test_upgrade_reembeds_and_reanalyses_what_an_older_version_made(data_dir, kit_copy):
+@pytest.mark.parametrize("analysis_too", [True, False], ids=["embedder+analysis", "embedder"])
+def test_upgrade_reembeds_and_reanalyses_what_an_older_version_made(
+    data_dir, kit_copy, analysis_too
+):
+    # With a long one-shot whose loudest hit comes late: its vector must still match.
+    y = np.concatenate([0.2 * voice("snare", 3), np.zeros(SR), voice("kick", 4)])
+    sf.write(kit_copy / "Late 01.wav", y.astype(np.float32), SR)
     lib = Library(data_dir)
     lib.index([str(kit_copy)], workers=1)
     current = lib.builtin.id
     fresh = dict(lib.catalog.db.execute("SELECT item_id, vec FROM vectors").fetchall())
     with lib.catalog.write() as db:  # as an older Studio would have left it
         db.execute("UPDATE vectors SET embedder='builtin-v0-old'")
-        db.execute("UPDATE contents SET analysis_version=0, category=NULL")
+        if analysis_too:
+            db.execute("UPDATE contents SET analysis_version=0, category=NULL")
     lib.close()
     for f in (data_dir / "index").iterdir():  # its index files too, under its embedder id
         f.rename(f.with_name(f.name.replace(current, "builtin-v0-old")))
     lib = Library(data_dir)
     rep = lib.index(workers=1)
-    assert rep.embedded == {"default": 30} and rep.reanalysed == 30
+    assert rep.embedded == {"default": 31} and rep.reanalysed == (31 if analysis_too else 0)
     assert lib.catalog.embedders() == [current]
-    # The upgrade's vectors are the ones a fresh index makes (one decode for both jobs).
+    # The upgrade's vectors are the ones a fresh index makes (with one decode for both jobs,
+    # or by backfill alone).
     again = dict(lib.catalog.db.execute("SELECT item_id, vec FROM vectors").fetchall())
     assert again.keys() == fresh.keys()
     for iid, v in fresh.items():
@@ -246,7 +254,7 @@ def test_upgrade_reembeds_and_reanalyses_what_an_older_version_made(data_dir, ki
                            atol=1e-6)
     assert sorted(f.name for f in (data_dir / "index").iterdir()) == [
         f"{current}.hnsw", f"{current}.json"]
-    assert lib.catalog.count_vectors(current) == 30
+    assert lib.catalog.count_vectors(current) == 31
     assert lib.catalog.db.execute(
         "SELECT COUNT(*) FROM contents WHERE category IS NULL").fetchone()[0] == 0
     res = lib.search(Query(like=[str(kit_copy / "Kick 01.wav")], k=3))

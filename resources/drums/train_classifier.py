@@ -117,8 +117,8 @@ def corpus_features(
 
 
 def corpus_raw_embeddings(corpus: Path, rows: list[dict]) -> np.ndarray:
-    """builtin.raw_features of each row's file, as the indexer computes them (project them
-    with builtin.project and a fitted or the shipped projection)."""
+    """builtin.raw_features of each row's first ANALYSIS_SECONDS, what analyze()'s embedding
+    vote reads (project them with builtin.project and a fitted or the shipped projection)."""
     out = []
     for r in rows:
         a = decode(corpus / r["path"], sr=builtin.SAMPLE_RATE, max_seconds=ANALYSIS_SECONDS)

@@ -55,9 +55,11 @@ def _analyze(path: str) -> FileAnalysis:
     y, sr = audio.samples, audio.sr
     if not np.any(y):
         return FileAnalysis(path, error="silent (every sample is zero)")
-    # The whole sound's embedding: a one-shot's vector, and evidence for its category.
+    # The whole sound's embedding: a one-shot's vector, and evidence for its category when
+    # the sound is no longer than what the category model hears (else analyze makes its own).
     whole = builtin.features(y)
-    an = drums.analyze(y, sr, duration=audio.duration, embedding=whole)
+    short = len(y) <= int(drums.ANALYSIS_SECONDS * sr)
+    an = drums.analyze(y, sr, duration=audio.duration, embedding=whole if short else None)
     analysed = min(audio.duration, len(y) / sr)
     # A loop is cut into overlapping windows so a hit inside it can be found; a one-shot,
     # however long its tail, is one item.

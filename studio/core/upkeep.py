@@ -77,7 +77,10 @@ class Upkeep:
             # One decode serves both the analysis and, when the built-in embedder changed too,
             # a one-shot's vector: the whole sound's, as the indexer makes it.
             whole = self.builtin.embed_audio([a.samples])[0] if same_space else None
-            an = drums.analyze(a.samples, a.sr, duration=a.duration, embedding=whole)
+            short = len(a.samples) <= int(drums.ANALYSIS_SECONDS * a.sr)
+            an = drums.analyze(
+                a.samples, a.sr, duration=a.duration, embedding=whole if short else None
+            )
             items = self.catalog.db.execute(
                 "SELECT i.id, EXISTS(SELECT 1 FROM vectors v WHERE v.item_id=i.id "
                 "AND v.embedder=?) FROM items i WHERE i.content_id=?",
@@ -142,14 +145,24 @@ class Upkeep:
                 break
             clips, ids, failed = [], [], []
             for iid, _cid, s, e, path in rows:
+                span = e - s if e > s else emb.max_seconds
+                whole_item = emb is self.builtin
                 try:
                     a = decode(
                         path,
                         sr=emb.sample_rate,
                         offset_seconds=s,
-                        max_seconds=min(e - s, emb.max_seconds) if e > s else emb.max_seconds,
+                        max_seconds=span + 0.05 if whole_item else min(span, emb.max_seconds),
                     )
-                    clips.append(a.samples)
+                    y = a.samples
+                    if whole_item and e > s:
+                        # The built-in embedder finds the onset against the item's peak: give
+                        # it what the indexer cut (analysis.py), all of a one-shot (its stored
+                        # end is rounded) and a loop window's span.
+                        n = int(e * emb.sample_rate) - int(s * emb.sample_rate)
+                        if n < len(y) - emb.sample_rate // 100:
+                            y = y[: max(n, 1)]
+                    clips.append(y)
                     ids.append(iid)
                 except DecodeError as err:
                     failed.append((iid, err.reason))

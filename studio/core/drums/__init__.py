@@ -122,8 +122,9 @@ def analyze(
     `duration` is the whole file's length when `y` holds only its beginning. Never raises on
     odd input: silence, a single sample or NaNs give a valid 'other' result. `model`
     replaces the shipped classifier (the bench passes leave-one-kit-out models).
-    `embedding` is the sound's built-in embedding when the caller has it already (the
-    indexer); otherwise it is computed here when the classifier uses one.
+    `embedding` is the built-in embedding of the sound's first ANALYSIS_SECONDS (what the
+    classifier was trained on) when the caller has it already, as the indexer has for a
+    one-shot that short; otherwise it is computed here when the classifier uses one.
     """
     y = clean(y)
     if sr and sr > 0 and sr != ANALYSIS_SR:
@@ -143,8 +144,8 @@ def analyze(
             embedding = None
         elif embedding is None:
             embedding = builtin.features(
-                y if builtin.SAMPLE_RATE == ANALYSIS_SR
-                else _resample_linear(y, ANALYSIS_SR, builtin.SAMPLE_RATE)
+                head if builtin.SAMPLE_RATE == ANALYSIS_SR
+                else _resample_linear(head, ANALYSIS_SR, builtin.SAMPLE_RATE)
             )  # fmt: skip
         p = model.predict(feature_vector(m, dur), embedding)
         probs = {c: 0.0 for c in CATEGORIES}
