@@ -113,7 +113,7 @@ def test_category_labels_in_results_preview_and_facet(make_window: Any, library:
         probs = h.analysis["probs"]
         assert h.category == "hihat_closed" or probs["hihat_closed"] >= 0.3
         cell = model.index(r, 1).data()
-        assert cell == category_cell(h) and "closed hat" in cell.split(" / ")
+        assert cell == category_cell(h)
         assert category_label(h.category) in model.index(r, 0).data(Qt.ItemDataRole.ToolTipRole)
     w.results.view.setCurrentIndex(model.index(0, 0))
     qtbot.waitUntil(lambda: w.preview.data is not None, timeout=5000)
