@@ -62,7 +62,9 @@ def test_search_json_one_object_per_query_in_order(indexed, drum_kit):
         assert len(o["results"]) == 3
         for res in o["results"]:
             assert os.path.isabs(res["path"]) and isinstance(res["score"], float)
+            assert 1 / 12 <= res["category_conf"] <= 1.0  # the top of 12 categories' odds
     assert all("Kick" in x["path"] for x in objs[0]["results"])
+    assert all(x["category"] == "kick" for x in objs[0]["results"])
     assert all("Hat" in x["path"] for x in objs[2]["results"])
 
 

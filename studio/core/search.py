@@ -100,11 +100,18 @@ class Hit:
     def folder(self) -> str:
         return os.path.basename(os.path.dirname(self.path))
 
+    def category_conf(self) -> float | None:
+        """How sure the category model is of `category` (0-1), when the analysis says."""
+        probs = (self.analysis or {}).get("probs") or {}
+        p = probs.get(self.category) if self.category else None
+        return None if p is None else round(float(p), 3)
+
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {
             "path": self.path,
             "score": round(float(self.score), 6),
             "category": self.category,
+            "category_conf": self.category_conf(),
             "duration": None if self.duration is None else round(self.duration, 4),
             "scores": {k: round(v, 6) for k, v in self.scores.items()},
         }
