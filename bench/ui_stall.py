@@ -35,6 +35,10 @@ def main() -> int:
     ap.add_argument("--control", action="store_true",
                     help="index first, then measure the same interaction with no indexing "
                          "running: what the window itself costs")
+    ap.add_argument("--upgrade", action="store_true",
+                    help="index first, then make it look like an older Studio's library "
+                         "(older built-in vectors and analyses) and measure the upgrade that "
+                         "the window runs at start (re-embedding and re-analysis)")
     ap.add_argument("--tick-ms", type=int, default=5)
     ap.add_argument("--audio", choices=("auto", "device", "paced"), default="auto",
                     help="paced: a stand-in sound card with a real clock (auto picks it when "
@@ -61,13 +65,18 @@ def main() -> int:
     style.apply(app)
     data = tempfile.mkdtemp(prefix="studio-stall-")
     lib = Library(data)
-    if args.control:
+    if args.control or args.upgrade:
         lib.add_root(str(corpus))
         lib.index(workers=2)
+    if args.upgrade:
+        with lib.catalog.write() as db:
+            db.execute("UPDATE vectors SET embedder='builtin-v0-old'")
+            db.execute("UPDATE contents SET analysis_version=0")
     from studio.ui.player import PacedOutput
 
     paced = args.audio == "paced" or (args.audio == "auto" and not os.path.exists("/dev/snd"))
-    w = MainWindow(lib, Settings(data), output_factory=PacedOutput if paced else None)
+    w = MainWindow(lib, Settings(data), output_factory=PacedOutput if paced else None,
+                   index_on_start=not args.upgrade)
     w.show()
     gaps: list[float] = []
     when: list[tuple[float, float]] = []  # (gap ms, seconds since indexing started)
@@ -104,6 +113,8 @@ def main() -> int:
         state["started"] = True
         if args.control:
             QTimer.singleShot(7000, app.quit)
+        elif args.upgrade:
+            w.indexer.start(None)
         else:
             w.add_folder(str(corpus))
 

@@ -136,7 +136,9 @@ class Indexer:
                 self._analyse(todo, rep, report, stop)
             self.collect_garbage()
             if not stop():
-                reembedded, rep.reanalysed = self._upkeep.upgrade(report, stop)
+                reembedded, rep.reanalysed = self._upkeep.upgrade(
+                    report, stop, analyse=self._analyse_paths
+                )
                 if reembedded:
                     rep.embedded[self.builtin.name] = reembedded
             for emb in embedders:
@@ -230,6 +232,16 @@ class Indexer:
         else:
             for b in batches:
                 yield from hash_paths(b)
+
+    def _analyse_paths(self, paths: list[str]) -> Iterator[FileAnalysis]:
+        """analysis.analyze_path of each path, in order; on the pool when it pays."""
+        batches = list(iter_batches([(p, False) for p in paths], 8))
+        if self._use_pool(len(paths)):
+            for batch in self._get_pool().imap(analyze_paths, batches):
+                yield from batch
+        else:
+            for b in batches:
+                yield from analyze_paths(b)
 
     def _use_pool(self, n: int) -> bool:
         return self.workers > 1 and n >= _POOL_MIN_FILES

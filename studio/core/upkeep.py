@@ -2,18 +2,19 @@
 lacks (MERT/CLAP once their weights arrive, or the built-in one after its maths changed),
 re-analysing what an older analysis version made, and fusing CLAP's zero-shot categories.
 
-Runs on the indexer's thread, so every write still comes from the one writer.
+Runs on the indexer's thread, so every write still comes from the one writer; the heavy part
+of an upgrade (decoding and analysing every sound again) runs in the indexer's processes.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
 from studio.core import drums, zeroshot
-from studio.core.analysis import MAX_ANALYSED_SECONDS
+from studio.core.analysis import FileAnalysis, analyze_path
 from studio.core.audio import DecodeError, decode
 from studio.core.catalog import Catalog
 from studio.core.embedders.base import Embedder
@@ -21,6 +22,8 @@ from studio.core.embedders.builtin import EMBEDDER_ID as BUILTIN_ID
 from studio.core.progress import Progress, ProgressFn, StopFn
 from studio.core.scanner import iter_batches
 from studio.core.vindex import VectorIndex
+
+AnalyseFn = Callable[[list[str]], Iterable[FileAnalysis]]
 
 
 def plain_json(o: object) -> object:
@@ -48,9 +51,13 @@ class Upkeep:
         self.changed: set[int] = set()
 
     # ---- after an upgrade: vectors or analyses made by an older version ----------------------
-    def upgrade(self, report: ProgressFn, stop: StopFn) -> tuple[int, int]:
-        """Re-embed items the current built-in embedder has no vector for (its maths changed
-        since they were indexed) and re-analyse contents analysed by an older version.
+    def upgrade(
+        self, report: ProgressFn, stop: StopFn, analyse: AnalyseFn | None = None
+    ) -> tuple[int, int]:
+        """Re-analyse contents analysed by an older version, and re-embed items the current
+        built-in embedder has no vector for (its maths changed since they were indexed).
+        `analyse` maps paths to FileAnalysis in order (the indexer's worker processes, so
+        the app's window keeps the GIL to itself); in this thread when None.
         Returns (items re-embedded, contents re-analysed)."""
         with self.catalog.write() as db:
             db.execute(
@@ -59,38 +66,53 @@ class Upkeep:
             )
         self._drop_superseded_builtin_indexes()
         embedded = reanalysed = 0
-        stale = self.catalog.db.execute(
-            "SELECT c.id, (SELECT f.path FROM files f WHERE f.content_id=c.id LIMIT 1) "
-            "FROM contents c WHERE c.analysis_version IS NOT ?",
-            (drums.ANALYSIS_VERSION,),
-        ).fetchall()
-        index = self._index_for(self.builtin)
-        # The analysis's embedding vote reads vectors of the shipped built-in embedder only.
-        same_space = self.builtin.id == BUILTIN_ID
-        for n, (cid, path) in enumerate(stale):
-            if stop():
-                return embedded, reanalysed
-            try:
-                a = decode(path, sr=drums.ANALYSIS_SR, max_seconds=MAX_ANALYSED_SECONDS)
-            except DecodeError:
-                continue  # the next scan records what is wrong with the file
-            # One decode serves both the analysis and, when the built-in embedder changed too,
-            # a one-shot's vector: the whole sound's, as the indexer makes it.
-            whole = self.builtin.embed_audio([a.samples])[0] if same_space else None
-            short = len(a.samples) <= int(drums.ANALYSIS_SECONDS * a.sr)
-            an = drums.analyze(
-                a.samples, a.sr, duration=a.duration, embedding=whole if short else None
-            )
-            items = self.catalog.db.execute(
-                "SELECT i.id, EXISTS(SELECT 1 FROM vectors v WHERE v.item_id=i.id "
-                "AND v.embedder=?) FROM items i WHERE i.content_id=?",
-                (self.builtin.id, cid),
+        # Contents analysed by an older version, or with an item lacking a built-in vector:
+        # one decode (analysis.analyze_path, what the indexer runs) gives both.
+        stale = [
+            (int(cid), path)
+            for cid, path in self.catalog.db.execute(
+                "SELECT c.id, (SELECT f.path FROM files f WHERE f.content_id=c.id LIMIT 1) "
+                "FROM contents c WHERE c.analysis_version IS NOT ? OR EXISTS (SELECT 1 FROM "
+                "items i WHERE i.content_id=c.id AND NOT EXISTS (SELECT 1 FROM vectors v "
+                "WHERE v.item_id=i.id AND v.embedder=?))",
+                (drums.ANALYSIS_VERSION, self.builtin.id),
             ).fetchall()
-            one_shot_needs_vector = (
-                whole is not None and an.get("kind") != "loop" and len(items) == 1
-                and not items[0][1]
-            )  # fmt: skip
-            with self.catalog.write() as db:
+            if path is not None
+        ]
+        # analyze_path's vectors are the shipped built-in embedder's.
+        same_space = self.builtin.id == BUILTIN_ID
+        run = analyse or (lambda paths: (analyze_path(p) for p in paths))
+        pending: list[tuple[int, FileAnalysis]] = []
+        for n, (item, res) in enumerate(zip(stale, run([p for _, p in stale]), strict=False)):
+            if stop():
+                break
+            if res.error is None and res.analysis is not None:
+                pending.append((item[0], res))
+            if len(pending) >= 64:
+                e, r = self._commit_upgrade(pending, same_space)
+                embedded, reanalysed, pending = embedded + e, reanalysed + r, []
+                report(Progress("analyse", n + 1, len(stale), item[1]))
+                self._save_all()
+        e, r = self._commit_upgrade(pending, same_space)
+        embedded, reanalysed = embedded + e, reanalysed + r
+        # What is left: loops' windows (and whatever a stop left undone).
+        if not stop() and self.catalog.items_missing(self.builtin.id, limit=1):
+            embedded += self.backfill(self.builtin, report, stop)
+        return embedded, reanalysed
+
+    def _commit_upgrade(
+        self, results: list[tuple[int, FileAnalysis]], same_space: bool
+    ) -> tuple[int, int]:
+        """Store new analyses, and a one-shot's vector where its only item lacks one; a file
+        that did not decode is left for the next scan. Returns (vectors, analyses) written."""
+        if not results:
+            return 0, 0
+        index = self._index_for(self.builtin)
+        labels: list[int] = []
+        vecs: list[np.ndarray] = []
+        with self.catalog.write() as db:
+            for cid, res in results:
+                an = res.analysis or {}
                 db.execute(
                     "UPDATE contents SET analysis=?, analysis_version=?, category=? WHERE id=?",
                     (
@@ -100,25 +122,25 @@ class Upkeep:
                         cid,
                     ),
                 )
-                if one_shot_needs_vector:
-                    assert whole is not None
+                self.changed.add(cid)
+                items = db.execute(
+                    "SELECT i.id, EXISTS(SELECT 1 FROM vectors v WHERE v.item_id=i.id "
+                    "AND v.embedder=?) FROM items i WHERE i.content_id=?",
+                    (self.builtin.id, cid),
+                ).fetchall()
+                one_shot = an.get("kind") != "loop" and res.vectors is not None
+                if same_space and one_shot and len(items) == 1 and not items[0][1]:
+                    assert res.vectors is not None
+                    v = res.vectors[0].astype(np.float32)
                     db.execute(
                         "INSERT OR REPLACE INTO vectors(item_id, embedder, vec) VALUES(?,?,?)",
-                        (items[0][0], self.builtin.id, whole.astype(np.float32).tobytes()),
+                        (int(items[0][0]), self.builtin.id, v.tobytes()),
                     )
-            if one_shot_needs_vector:
-                assert whole is not None
-                index.add(np.array([items[0][0]], np.int64), whole[None, :])
-                embedded += 1
-            self.changed.add(int(cid))
-            reanalysed += 1
-            if n % 50 == 0:
-                report(Progress("analyse", n, len(stale), path))
-                self._save_all()
-        # What is left: loops' windows, and every item when only the embedder changed.
-        if not stop() and self.catalog.items_missing(self.builtin.id, limit=1):
-            embedded += self.backfill(self.builtin, report, stop)
-        return embedded, reanalysed
+                    labels.append(int(items[0][0]))
+                    vecs.append(v)
+        if labels:
+            index.add(np.array(labels, np.int64), np.stack(vecs))
+        return len(labels), len(results)
 
     def _drop_superseded_builtin_indexes(self) -> None:
         """Delete the index files an older built-in embedder left (their vectors are gone)."""
