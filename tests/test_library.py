@@ -283,3 +283,18 @@ def test_text_search_reads_analyses_that_upkeep_rewrote(data_dir, kit_copy):
     after = lib.search(Query(text="kick", k=5))
     assert [kind[h.path] for h in after.hits] == ["Kick"] * 5
     lib.close()
+
+
+def test_a_rescan_that_changes_nothing_keeps_the_text_table(data_dir, kit_copy):
+    lib = Library(data_dir)
+    lib.index([str(kit_copy)], workers=1)
+    assert lib.search(Query(text="kick", k=3)).hits
+    table = lib.content_table()
+    lib.index(workers=1)  # nothing changed on disk
+    assert lib.content_table() is table
+    (kit_copy / "Kick 01.wav").unlink()
+    lib.index(workers=1)  # a file went: the table follows
+    assert lib.content_table() is not table
+    assert all(h.path != str(kit_copy / "Kick 01.wav")
+               for h in lib.search(Query(text="kick", k=30)).hits)
+    lib.close()
