@@ -332,3 +332,13 @@ def test_filter_names_and_what_passes() -> None:
     assert not may_be(("ride",), "hihat_open", crashish)  # 0.15 < FILTER_MIN_PROB
     assert may_be(("crash", "ride"), "hihat_open", crashish)  # a group sums its members
     assert not may_be(("kick",), "hihat_open", None) and FILTER_MIN_PROB == 0.3
+
+
+def test_name_tokens_read_phrases_and_camel_case() -> None:
+    from studio.core.drums.query import _name_tokens
+
+    assert _name_tokens("Hats/Open HiHat 02.wav") == {"hats", "openhat", "02", "wav"}
+    assert _name_tokens("Dusty LoFi Snare Drum.aif") == {"dusty", "lofi", "snare", "aif"}
+    assert _name_tokens("SideStick 3.wav") == {"sidestick", "3", "wav"}
+    assert _name_tokens("closed hh/Kick Drum 808.wav") == {"closedhat", "kick", "808", "wav"}
+    assert _name_tokens("open/hat.wav") == {"open", "hat", "wav"}  # no phrase across folders

@@ -111,11 +111,25 @@ def category_word(text: str) -> str | None:
     return CATEGORY_WORDS.get(toks[0]) if len(toks) == 1 else None
 
 
+# Each phrase rule with a substring it cannot match without: text search tokenises every
+# file name of the library when its table is built, and most names hold none of them.
+_PHRASE_RULES = [
+    (needle, re.compile(pat), f" {rep} ")
+    for (pat, rep), needle in zip(
+        _PHRASES, ("hat", "fi", "open", "closed", "stick", "shot", "drum", "drum", "drum"),
+        strict=True,
+    )
+]  # fmt: skip
+_SPLIT = re.compile(r"[^a-z0-9#]+")
+_CAMEL = re.compile(r"([a-z])([A-Z])")
+
+
 def _tokens(text: str) -> list[str]:
     t = text.lower()
-    for pat, rep in _PHRASES:
-        t = re.sub(pat, f" {rep} ", t)
-    return [w for w in re.split(r"[^a-z0-9#]+", t) if w]
+    for needle, pat, rep in _PHRASE_RULES:
+        if needle in t:
+            t = pat.sub(rep, t)
+    return [w for w in _SPLIT.split(t) if w]
 
 
 def parse_query(text: str) -> Query:
@@ -142,7 +156,7 @@ def parse_query(text: str) -> Query:
 
 
 def _name_tokens(name: str) -> set[str]:
-    return set(_tokens(re.sub(r"([a-z])([A-Z])", r"\1 \2", name)))
+    return set(_tokens(_CAMEL.sub(r"\1 \2", name)))
 
 
 @dataclass
