@@ -17,9 +17,9 @@ import json
 import multiprocessing as mp
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
@@ -35,6 +35,8 @@ from studio.core.progress import Progress, ProgressFn, StopFn
 from studio.core.scanner import iter_batches, walk_audio
 from studio.core.upkeep import Upkeep, plain_json
 from studio.core.vindex import VectorIndex
+
+R = TypeVar("R")
 
 
 class IndexProvider(Protocol):
@@ -223,25 +225,25 @@ class Indexer:
             rep.removed += len(gone)
         return todo
 
-    def _hashes(self, paths: list[str]) -> Iterator[tuple[str | None, str | None]]:
-        """(hash, None) or (None, reason) per path, in order; on the pool when it pays."""
-        batches = list(iter_batches(paths, 64))
-        if self._use_pool(len(paths)):
-            for batch in self._get_pool().imap(hash_paths, batches):
-                yield from batch
+    def _map_batches(
+        self, fn: Callable[[list[Any]], list[R]], items: list[Any], size: int
+    ) -> Iterator[list[R]]:
+        """fn of each batch of `size` items, in order; on the pool when it pays."""
+        batches = list(iter_batches(items, size))
+        if self._use_pool(len(items)):
+            yield from self._get_pool().imap(fn, batches)
         else:
-            for b in batches:
-                yield from hash_paths(b)
+            yield from (fn(b) for b in batches)
+
+    def _hashes(self, paths: list[str]) -> Iterator[tuple[str | None, str | None]]:
+        """(hash, None) or (None, reason) per path, in order."""
+        for batch in self._map_batches(hash_paths, paths, 64):
+            yield from batch
 
     def _analyse_paths(self, paths: list[str]) -> Iterator[FileAnalysis]:
-        """analysis.analyze_path of each path, in order; on the pool when it pays."""
-        batches = list(iter_batches([(p, False) for p in paths], 8))
-        if self._use_pool(len(paths)):
-            for batch in self._get_pool().imap(analyze_paths, batches):
-                yield from batch
-        else:
-            for b in batches:
-                yield from analyze_paths(b)
+        """analysis.analyze_path of each path, in order."""
+        for batch in self._map_batches(analyze_paths, [(p, False) for p in paths], 8):
+            yield from batch
 
     def _use_pool(self, n: int) -> bool:
         return self.workers > 1 and n >= _POOL_MIN_FILES
@@ -281,13 +283,8 @@ class Indexer:
         total = len(jobs)
         report(Progress("analyse", 0, total))
         done = 0
-        results: Iterator[list[FileAnalysis]]
-        if self._use_pool(total):
-            results = self._get_pool().imap(analyze_paths, list(iter_batches(jobs, 8)))
-        else:
-            results = (analyze_paths(b) for b in iter_batches(jobs, 8))
         pending: list[FileAnalysis] = []
-        for batch in results:
+        for batch in self._map_batches(analyze_paths, jobs, 8):
             pending += batch
             if len(pending) >= _BATCH:
                 done += self._commit(pending, meta, rep)
