@@ -172,8 +172,8 @@ class Library:
                 self._parsed.pop(cid, None)
             # The text-search table costs ~1.5 s to rebuild at 100k sounds: keep it when the
             # run changed nothing it holds (a rescan at start usually).
-            if rep is None or ix.changed_analyses or rep.indexed or rep.removed or rep.moved \
-                    or rep.skipped:
+            touched = rep is None or rep.indexed or rep.removed or rep.moved or rep.skipped
+            if touched or ix.changed_analyses:
                 self._table = None
         return rep
 

@@ -128,9 +128,8 @@ class Upkeep:
                     "AND v.embedder=?) FROM items i WHERE i.content_id=?",
                     (self.builtin.id, cid),
                 ).fetchall()
-                one_shot = an.get("kind") != "loop" and res.vectors is not None
-                if same_space and one_shot and len(items) == 1 and not items[0][1]:
-                    assert res.vectors is not None
+                needs = same_space and an.get("kind") != "loop" and len(items) == 1
+                if res.vectors is not None and needs and not items[0][1]:
                     v = res.vectors[0].astype(np.float32)
                     db.execute(
                         "INSERT OR REPLACE INTO vectors(item_id, embedder, vec) VALUES(?,?,?)",

@@ -55,8 +55,8 @@ LOOP_SURE_ONSETS = 6
 
 __all__ = [
     "ANALYSIS_SECONDS", "ANALYSIS_SR", "ANALYSIS_VERSION", "CATEGORIES", "CATEGORY_GROUPS",
-    "FILTER_MIN_PROB", "Query", "filter_members", "may_be", "ScoreTable", "WORD_DEFINITIONS", "analyze", "parse_query", "score", "score_table",
-    "windows",
+    "FILTER_MIN_PROB", "Query", "ScoreTable", "WORD_DEFINITIONS", "analyze", "filter_members",
+    "may_be", "parse_query", "score", "score_table", "windows",
 ]  # fmt: skip
 
 _RAW_KEYS = (
