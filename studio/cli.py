@@ -169,6 +169,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as e:
         print(f"studio: error: {e}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # the reader went away (`studio search ... | head`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as e:  # one line unless --debug
         if debug:
             raise

@@ -167,3 +167,11 @@ def test_after_an_upgrade_search_says_what_is_missing_and_index_catches_up(drum_
     hits = [line for line in r.stdout.splitlines() if line.strip()[:1].isdigit()]
     assert r.returncode == 0 and r.stderr == ""
     assert len(hits) == 3 and all("/Kick " in h for h in hits)
+
+
+def test_output_into_a_closed_pipe_is_not_an_error(indexed):
+    cmd = (f"{sys.executable} -m studio search --text kick -k 30 --data-dir {indexed} "
+           "| head -c 1 > /dev/null; echo ${PIPESTATUS[0]}")  # fmt: skip
+    r = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "STUDIO_WORKERS": "1"})
+    assert r.stdout.strip() == "0" and "Broken pipe" not in r.stderr, (r.stdout, r.stderr)
