@@ -80,17 +80,19 @@ def main() -> int:
     w.show()
     gaps: list[float] = []
     when: list[tuple[float, float]] = []  # (gap ms, seconds since indexing started)
+    busy: dict[tuple[float, float], float] = {}  # the GUI thread's CPU ms during each gap
     baseline: list[float] = []  # the same ticks with the window idle: this machine's noise
-    state = {"last": 0.0, "started": False, "t0": 0.0, "moves": 0, "warm": False}
+    state = {"last": 0.0, "started": False, "t0": 0.0, "moves": 0, "warm": False, "cpu": 0.0}
 
     def tick() -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.thread_time()
         if state["last"] and state["started"]:
             gaps.append((now - state["last"]) * 1000)
             when.append((gaps[-1], now - state["t0"]))
+            busy[when[-1]] = (cpu - state["cpu"]) * 1000
         elif state["last"] and state["warm"]:
             baseline.append((now - state["last"]) * 1000)
-        state["last"] = now
+        state["last"], state["cpu"] = now, cpu
 
     def interact() -> None:
         if args.no_interact or not (w.indexer.running() or args.control):
@@ -129,19 +131,27 @@ def main() -> int:
 
         main_id = threading.main_thread().ident
         seen: collections.Counter[str] = collections.Counter()
+        samples: list[tuple[float, str]] = []  # (seconds since start, thread and stack)
 
         def watchdog() -> None:
             while not state.get("quit"):
                 time.sleep(0.005)
                 if state["started"] and state["last"] and time.perf_counter() - state["last"] > 0.03:
-                    frame = sys._current_frames().get(main_id)
-                    if frame is not None:
+                    me = threading.get_ident()
+                    for tid, frame in sys._current_frames().items():
+                        if tid == me:
+                            continue
                         stack = traceback.extract_stack(frame)[-4:]
-                        seen[" <- ".join(f"{os.path.basename(f.filename)}:{f.lineno} {f.name}"
-                                         for f in reversed(stack))] += 1
+                        who = "GUI" if tid == main_id else "other"
+                        where = f"[{who}] " + " <- ".join(
+                            f"{os.path.basename(f.filename)}:{f.lineno} {f.name}"
+                            for f in reversed(stack))
+                        seen[where] += 1
+                        samples.append((time.perf_counter() - state["t0"], where))
 
         threading.Thread(target=watchdog, daemon=True).start()
         state["seen"] = seen
+        state["samples"] = samples
 
     timer = QTimer()
     timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -174,9 +184,15 @@ def main() -> int:
         worst = ", ".join(f"{g - args.tick_ms:.0f} ms at {t:.1f} s" for g, t in sorted(when)[-6:])
         print(f"worst stalls: {worst}")
         state["quit"] = True
-        print("GUI thread during stalls (5 ms samples):")
-        for where, n in state["seen"].most_common(8):
+        print("threads during stalls (5 ms samples; [other] = not the GUI thread):")
+        for where, n in state["seen"].most_common(14):
             print(f"  {n:4d}  {where}")
+        for g, t in sorted(when)[-3:]:
+            print(f"during the {g - args.tick_ms:.0f} ms stall ending at {t:.2f} s "
+                  f"(the GUI thread ran {busy[(g, t)]:.0f} ms of it):")
+            for ts, where in state["samples"]:
+                if t - g / 1000 <= ts <= t:
+                    print(f"    {ts:.3f}  {where}")
     if baseline:
         print(f"idle window, same timer, 3 s before indexing: longest stall "
               f"{baseline[-1] - args.tick_ms:.1f} ms over {len(baseline)} ticks "

@@ -31,6 +31,7 @@ from studio.core.analysis import (
 )
 from studio.core.catalog import Catalog
 from studio.core.embedders.base import Embedder
+from studio.core.priority import lower_priority
 from studio.core.progress import Progress, ProgressFn, StopFn
 from studio.core.scanner import iter_batches, walk_audio
 from studio.core.upkeep import Upkeep, plain_json
@@ -77,14 +78,6 @@ def _upsert_file(
         "root_id=excluded.root_id",
         (path, root_id, st.st_size, st.st_mtime_ns, content_id, error),
     )
-
-
-def _lower_priority(nice: int) -> None:
-    if nice > 0:
-        try:
-            os.nice(nice)
-        except OSError:
-            pass
 
 
 def _workers() -> int:
@@ -257,7 +250,7 @@ class Indexer:
             for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
                 os.environ.setdefault(var, "1")
             self._pool = mp.get_context("spawn").Pool(
-                self.workers, initializer=_lower_priority, initargs=(self.worker_nice,)
+                self.workers, initializer=lower_priority, initargs=(self.worker_nice,)
             )
         return self._pool
 

@@ -119,6 +119,10 @@ class VectorIndex:
             deleted = set(meta.get("deleted", []))
         except (RuntimeError, ValueError, MemoryError) as e:
             return f"corrupt index ({e})"
+        if idx.get_current_count() != len(ids):
+            # A slot whose label now lives elsewhere: left by Studio before 0.1.1 re-embedding
+            # an item by delete and re-add (see _add_locked); reusing it would lose that item.
+            return "index holds orphaned slots (an older version's re-embedding)"
         self._index, self._ids = idx, ids - deleted
         return None
 
@@ -197,15 +201,37 @@ class VectorIndex:
         need = idx.get_current_count() + len(labels)
         if need > idx.get_max_elements():
             idx.resize_index(max(need, idx.get_max_elements() * 2))
-        present = [i for i, lab in enumerate(labels.tolist()) if lab in self._ids]
-        if present:  # re-embedded item: replace its vector
-            for i in present:
-                idx.mark_deleted(int(labels[i]))
-                self._ids.discard(int(labels[i]))
+        # Last vector per label, if a batch names one twice.
+        lab_list = labels.tolist()
+        last = {lab: i for i, lab in enumerate(lab_list)}
+        if len(last) < len(lab_list):
+            keep = sorted(last.values())
+            labels, vecs, lab_list = labels[keep], vecs[keep], [lab_list[i] for i in keep]
+        # A label the index holds, live or deleted, is updated in its own slot. Never delete
+        # and re-add it: hnswlib's replace_deleted would put it in some other tombstone and
+        # leave its old one still carrying the label, and whatever later reuses that old
+        # tombstone erases the label's live entry (hnswlib PR #541, unmerged). So only labels
+        # it has never held take tombstones.
+        in_place: list[int] = []
+        fresh: list[int] = []
+        for i, lab in enumerate(lab_list):
+            if lab in self._ids:
+                in_place.append(i)
+                continue
+            try:
+                idx.unmark_deleted(lab)
+                in_place.append(i)
+            except RuntimeError as e:  # "Label not found": not in the index at all
+                (in_place if "not deleted" in str(e) else fresh).append(i)
         # big batches (a rebuild from the catalog) use every core; small ones stay on this one
-        idx.add_items(
-            vecs, labels, num_threads=-1 if len(labels) > 1000 else 1, replace_deleted=True
-        )
+        for sel, reuse in ((in_place, False), (fresh, True)):
+            if sel:
+                idx.add_items(
+                    vecs[sel],
+                    labels[sel],
+                    num_threads=-1 if len(sel) > 1000 else 1,
+                    replace_deleted=reuse,
+                )
         self._ids.update(int(x) for x in labels.tolist())
         self.dirty = True
 
