@@ -274,7 +274,7 @@ def test_text_search_reads_analyses_that_upkeep_rewrote(data_dir, kit_copy):
     lib.index([str(kit_copy)], workers=1)
     with lib.catalog.write() as db:  # analyses an older version made, here empty ones
         db.execute("UPDATE contents SET analysis='{}', analysis_version=0")
-    lib._table, lib._parsed = None, {}
+    lib._table = None
     # A text query before the upgrade parses (and caches) the old analyses: no kicks found.
     before = lib.search(Query(text="kick", k=5))
     assert [kind[h.path] for h in before.hits].count("Kick") < 5
@@ -297,4 +297,51 @@ def test_a_rescan_that_changes_nothing_keeps_the_text_table(data_dir, kit_copy):
     assert lib.content_table() is not table
     assert all(h.path != str(kit_copy / "Kick 01.wav")
                for h in lib.search(Query(text="kick", k=30)).hits)
+    lib.close()
+
+
+def test_the_text_table_rebuilds_only_the_rows_that_changed(data_dir, kit_copy, monkeypatch):
+    import json
+
+    import soundfile as sf
+
+    lib = Library(data_dir)
+    lib.index([str(kit_copy)], workers=1)
+    lib.content_table()
+    built: list[int] = []
+    score_rows = lib._score_rows
+    monkeypatch.setattr(
+        lib, "_score_rows", lambda cids, names: built.append(len(cids)) or score_rows(cids, names)
+    )
+    y, sr = sf.read(kit_copy / "Kick 01.wav")
+    sf.write(kit_copy / "Boom 99.wav", 0.8 * y, sr)  # a new sound
+    (kit_copy / "Snare 01.wav").rename(kit_copy / "Crack 77.wav")  # same sound, new name
+    (kit_copy / "Kick 02.wav").unlink()
+    lib.index(workers=1)
+    # An analysis that upkeep rewrote (as a zero-shot fusion would): now a ride.
+    cid, an = lib.catalog.db.execute(
+        "SELECT c.id, c.analysis FROM contents c JOIN files f ON f.content_id=c.id "
+        "WHERE f.path LIKE '%Clap 03.wav'"
+    ).fetchone()
+    an = json.loads(an)
+    an["probs"] = {"ride": 1.0}
+    with lib.catalog.write() as db:
+        db.execute("UPDATE contents SET analysis=? WHERE id=?", (json.dumps(an), cid))
+    lib._stale.add(cid)
+    t = lib.content_table()
+    assert sum(built) == 3  # the new sound, the renamed one, the rewritten analysis
+    fresh = Library(data_dir)
+    f = fresh.content_table()
+    assert (t.item_ids, t.content_ids, t.names) == (f.item_ids, f.content_ids, f.names)
+    np.testing.assert_array_equal(t.scores.probs, f.scores.probs)
+    np.testing.assert_array_equal(t.scores.words, f.scores.words)
+    assert {k: sorted(v) for k, v in t.scores.name_index.items()} == {
+        k: sorted(v) for k, v in f.scores.name_index.items()
+    }
+    for text in ("kick", "crack", "boom", "ride", "dusty snare"):
+        a, b = lib.search(Query(text=text, k=10)), fresh.search(Query(text=text, k=10))
+        assert [(h.path, h.score) for h in a.hits] == [(h.path, h.score) for h in b.hits]
+    assert lib.search(Query(text="ride", k=1)).hits[0].path.endswith("Clap 03.wav")
+    assert not any("Kick 02" in h.path for h in lib.search(Query(text="kick", k=30)).hits)
+    fresh.close()
     lib.close()

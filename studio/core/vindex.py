@@ -120,7 +120,7 @@ class VectorIndex:
         except (RuntimeError, ValueError, MemoryError) as e:
             return f"corrupt index ({e})"
         if idx.get_current_count() != len(ids):
-            # A slot whose label now lives elsewhere: left by Studio before 0.1.1 re-embedding
+            # A slot whose label now lives elsewhere: left by earlier builds re-embedding
             # an item by delete and re-add (see _add_locked); reusing it would lose that item.
             return "index holds orphaned slots (an older version's re-embedding)"
         self._index, self._ids = idx, ids - deleted

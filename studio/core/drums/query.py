@@ -8,7 +8,9 @@ it; words in file names add a little evidence but are never needed.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -159,6 +161,44 @@ def _name_tokens(name: str) -> set[str]:
     return set(_tokens(_CAMEL.sub(r"\1 \2", name)))
 
 
+def _categories() -> tuple[str, ...]:
+    from studio.core.drums import CATEGORIES  # drums imports this module
+
+    return CATEGORIES
+
+
+class TableRow(NamedTuple):
+    """One sound's row of a ScoreTable, from its analysis and its folder/file name."""
+
+    name: str
+    categories: tuple[str, ...]
+    probs: tuple[float, ...]  # per category
+    word_names: tuple[str, ...]  # sorted
+    word_values: tuple[float, ...]
+    tokens: frozenset[str]
+
+
+def table_row(analysis: Any, name: str = "", categories: tuple[str, ...] | None = None
+              ) -> TableRow:
+    if categories is None:
+        categories = _categories()
+    if isinstance(analysis, dict):
+        p = analysis.get("probs") or {analysis.get("category", "other"): 1.0}
+        probs = tuple(float(p.get(c, 0.0)) for c in categories)
+        words = analysis.get("words") or {}
+    else:
+        probs, words = (0.0,) * len(categories), {}
+    word_names = tuple(sorted(words))
+    return TableRow(
+        name,
+        categories,
+        probs,
+        word_names,
+        tuple(float(words[w]) for w in word_names),
+        frozenset(_name_tokens(name)) if name else frozenset(),
+    )
+
+
 @dataclass
 class ScoreTable:
     """Analyses laid out as arrays, so one query scores 100k samples in a few milliseconds."""
@@ -176,35 +216,88 @@ class ScoreTable:
         names: list[str] | None = None,
         categories: tuple[str, ...] | None = None,
     ) -> ScoreTable:
-        if categories is None:
-            from studio.core.drums import CATEGORIES
+        if names is None:
+            names = [""] * len(analyses)
+        cats = categories or _categories()
+        return cls.from_rows([table_row(a, n, cats) for a, n in zip(analyses, names, strict=True)])
 
-            categories = CATEGORIES
-        cat_pos = {c: i for i, c in enumerate(categories)}
-        word_names = tuple(
-            sorted({w for a in analyses if isinstance(a, dict) for w in (a.get("words") or {})})
-        )
-        word_pos = {w: i for i, w in enumerate(word_names)}
-        probs = np.zeros((len(analyses), len(categories)), np.float32)
-        words = np.full((len(analyses), len(word_names)), 0.5, np.float32)
-        for i, a in enumerate(analyses):
-            if not isinstance(a, dict):
-                continue
-            for c, p in (a.get("probs") or {a.get("category", "other"): 1.0}).items():
-                if c in cat_pos:
-                    probs[i, cat_pos[c]] = p
-            for w, v in (a.get("words") or {}).items():
-                words[i, word_pos[w]] = v
+    @classmethod
+    def from_rows(cls, rows: Sequence[TableRow]) -> ScoreTable:
+        """The table of rows made by table_row, all with the same categories."""
+        categories = rows[0].categories if rows else _categories()
+        n = len(rows)
+        probs = np.array([r.probs for r in rows], np.float32).reshape(n, len(categories))
+        word_sets = {r.word_names for r in rows}
+        if len(word_sets) == 1:  # the usual case: every analysis from one version
+            word_names = next(iter(word_sets))
+            words = np.array([r.word_values for r in rows], np.float32).reshape(n, -1)
+        else:
+            word_names = tuple(sorted({w for r in rows for w in r.word_names}))
+            pos = {w: i for i, w in enumerate(word_names)}
+            words = np.full((n, len(word_names)), 0.5, np.float32)
+            for i, r in enumerate(rows):
+                words[i, [pos[w] for w in r.word_names]] = r.word_values
         index: dict[str, list[int]] = {}
-        for i, n in enumerate(names or []):
-            for tok in _name_tokens(n):
+        for i, r in enumerate(rows):
+            for tok in r.tokens:
                 index.setdefault(tok, []).append(i)
         return cls(
-            probs,
+            probs.astype(np.float32, copy=False),
             tuple(categories),
             words,
             word_names,
             {t: np.array(v, np.int64) for t, v in index.items()},
+        )
+
+    def take(self, rows: Sequence[int] | np.ndarray) -> ScoreTable:
+        """The table of these rows of this one, in this order."""
+        sel = np.asarray(rows, np.int64)
+        new_pos = np.full(len(self), -1, np.int64)
+        new_pos[sel] = np.arange(len(sel))
+        index = {}
+        for tok, arr in self.name_index.items():
+            moved = new_pos[arr]
+            moved = moved[moved >= 0]
+            if len(moved):
+                index[tok] = moved
+        return ScoreTable(
+            self.probs[sel], self.categories, self.words[sel], self.word_names, index
+        )
+
+    @classmethod
+    def concat(cls, tables: Sequence[ScoreTable]) -> ScoreTable:
+        """One table of these tables' rows, in order (their word columns merged)."""
+        parts = [t for t in tables if len(t)]
+        if not parts:
+            return tables[0] if tables else cls.from_rows([])
+        if len(parts) == 1:
+            return parts[0]
+        categories = parts[0].categories
+        if any(t.categories != categories for t in parts):
+            raise ValueError("tables of different categories")
+        names = parts[0].word_names
+        if any(t.word_names != names for t in parts):
+            names = tuple(sorted({w for t in parts for w in t.word_names}))
+        words = []
+        for t in parts:
+            if t.word_names == names:
+                words.append(t.words)
+            else:
+                w = np.full((len(t), len(names)), 0.5, np.float32)
+                w[:, [names.index(x) for x in t.word_names]] = t.words
+                words.append(w)
+        index: dict[str, list[np.ndarray]] = {}
+        offset = 0
+        for t in parts:
+            for tok, arr in t.name_index.items():
+                index.setdefault(tok, []).append(arr + offset if offset else arr)
+            offset += len(t)
+        return cls(
+            np.concatenate([t.probs for t in parts]),
+            categories,
+            np.concatenate(words),
+            names,
+            {tok: v[0] if len(v) == 1 else np.concatenate(v) for tok, v in index.items()},
         )
 
     def __len__(self) -> int:
