@@ -11,6 +11,7 @@ timed in turn, best of --reps rounds; the cosine of each variant's vectors to fp
 same clips (min over 16; random weights, so only indicative); peak RSS; CLAP text latency.
 
     .venv/bin/python bench/bench_models.py [--model mert|clap] [--clips 32] [--threads N] [--reps 2]
+        [--corpus /tmp/corpus_anon [--corpus-files 160]]
 
 Targets (2 CPU cores): MERT >= 25, CLAP >= 12 one-shots/s; text <= 100 ms median.
 """
@@ -113,7 +114,9 @@ VARIANTS = {
 }
 
 
-def run_one(model: str, n_clips: int, reps: int) -> dict:
+def run_one(
+    model: str, n_clips: int, reps: int, corpus: Path | None = None, corpus_files: int = 160
+) -> dict:
     """All variants loaded at once and timed in turn, `reps` rounds, best round kept: on a
     shared machine the load drifts, and interleaving gives every variant the same chances."""
     import numpy as np
@@ -122,6 +125,7 @@ def run_one(model: str, n_clips: int, reps: int) -> dict:
 
     rows = []
     ncpu = os.cpu_count() or 1
+    corpus_note = None
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / model
         folder.mkdir()
@@ -152,6 +156,22 @@ def run_one(model: str, n_clips: int, reps: int) -> dict:
                     best[(label, batch)] = (max(old[0], r[0]), max(old[1], r[1]))
         for (label, batch), (wall, cpu) in best.items():
             rows.append((model, label, batch, wall, cpu, load_s[label], cos[label]))
+        if corpus is not None:
+            # Real one-shots as the back-fill feeds them: the dev corpus in its order, up to
+            # the model's max_seconds, 16 at a time (MERT groups equal lengths only).
+            import csv
+
+            from studio.core.audio import decode
+
+            with open(corpus / "manifest.csv", newline="", encoding="utf-8") as f:
+                paths = [corpus / r["path"] for r in csv.DictReader(f)][:corpus_files]
+            label = "bfloat16" if "bfloat16" in embs else "float32"
+            emb = embs[label]
+            real = [decode(str(p), sr=sr, max_seconds=emb.max_seconds).samples for p in paths]
+            secs = sum(len(y) for y in real) / sr
+            wall, cpu = timed(emb, real, 16)
+            rows.append((f"{model}-dev", label, 16, wall, cpu, 0.0, None))
+            corpus_note = f"{len(real)} dev-corpus files, {secs / len(real):.2f} s each on average"
         text_ms = None
         if model == "clap":
             emb = embs["float32"]
@@ -173,7 +193,13 @@ def run_one(model: str, n_clips: int, reps: int) -> dict:
             rows.append(("mel-torch", "float32", 16, 16 / wall, 16 * ncpu / cpu, 0.0, None))
         del embs
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"rows": rows, "rss_mb": rss, "text_ms": text_ms, "load": os.getloadavg()}
+    return {
+        "rows": rows,
+        "rss_mb": rss,
+        "text_ms": text_ms,
+        "load": os.getloadavg(),
+        "corpus": corpus_note,
+    }
 
 
 def main() -> None:
@@ -182,12 +208,15 @@ def main() -> None:
     ap.add_argument("--clips", type=int, default=32)
     ap.add_argument("--threads", type=int, help="torch threads (default: the cores, up to 8)")
     ap.add_argument("--reps", type=int, default=2, help="timing rounds (best kept)")
+    ap.add_argument("--corpus", type=Path, help="also time real one-shots: the dev corpus "
+                    "(make_dev_corpus.py), its first --corpus-files files")
+    ap.add_argument("--corpus-files", type=int, default=160)
     ap.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.threads:
         os.environ["STUDIO_THREADS"] = str(args.threads)
     if args.model:
-        result = run_one(args.model, args.clips, args.reps)
+        result = run_one(args.model, args.clips, args.reps, args.corpus, args.corpus_files)
         print(json.dumps(result) if args.json else result)
         return
     import torch
@@ -205,7 +234,9 @@ def main() -> None:
         out = subprocess.run(
             [sys.executable, __file__, "--model", model, "--clips", str(args.clips), "--json"]
             + ["--reps", str(args.reps)]
-            + (["--threads", str(args.threads)] if args.threads else []),
+            + (["--threads", str(args.threads)] if args.threads else [])
+            + (["--corpus", str(args.corpus), "--corpus-files", str(args.corpus_files)]
+               if args.corpus else []),
             capture_output=True,
             text=True,
         )
@@ -214,7 +245,7 @@ def main() -> None:
             continue
         res = json.loads(out.stdout.strip().splitlines()[-1])
         for name, dtype, batch, rate, cpu_rate, load_s, cos in res["rows"]:
-            target = TARGET.get(name)
+            target = TARGET.get(name.split("-")[0])
             mark = "" if target is None else ("ok" if cpu_rate >= target else "MISS")
             print(
                 f"{name:<9} {dtype:<9} {batch:>5} {rate:>8.1f} {cpu_rate:>10.1f} {mark:>7} "
@@ -224,6 +255,8 @@ def main() -> None:
             f"{model}: peak RSS {res['rss_mb']:.0f} MB (all variants loaded), load average at "
             f"the end {res['load'][0]:.1f}"
         )
+        if res.get("corpus"):
+            extras.append(f"{model}-dev: {res['corpus']}")
         if res["text_ms"] is not None:
             ok = "ok" if res["text_ms"] <= 100 else "MISS"
             extras.append(f"clap text query: {res['text_ms']:.1f} ms median ({ok}, target <= 100)")

@@ -345,3 +345,70 @@ def test_the_text_table_rebuilds_only_the_rows_that_changed(data_dir, kit_copy, 
     assert not any("Kick 02" in h.path for h in lib.search(Query(text="kick", k=30)).hits)
     fresh.close()
     lib.close()
+
+
+def test_a_folder_that_cannot_be_read_or_an_unplugged_root_loses_nothing(lib, kit_copy,
+                                                                        monkeypatch):
+    sub = kit_copy / "Sub Kit"
+    sub.mkdir()
+    for f in sorted(kit_copy.glob("Kick*.wav")):
+        f.rename(sub / f.name)
+    lib.index([str(kit_copy)], workers=1)
+    files, vectors = lib.catalog.stats()["files_ok"], len(lib.index_for(lib.builtin))
+    real_scandir = os.scandir
+    blocked: set[str] = set()
+
+    def scandir(path):
+        if os.fspath(path) in blocked:
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    for unreadable in (str(sub), str(kit_copy)):  # a locked folder, then the whole root
+        blocked = {unreadable}
+        rep = lib.index(workers=1)
+        assert [d for d, _ in rep.unreadable_dirs] == [unreadable]
+        assert (rep.removed, rep.indexed) == (0, 0)
+        assert lib.catalog.stats()["files_ok"] == files
+        assert len(lib.index_for(lib.builtin)) == vectors
+        hits = lib.search(Query(text="kick", k=5)).hits
+        assert [_kind(h.path) for h in hits] == ["Kick"] * 5
+    blocked = set()
+    rep = lib.index(workers=1)  # readable again: nothing to decode again
+    assert (rep.indexed, rep.removed, rep.unchanged) == (0, 0, files)
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_with_its_reason(lib, kit_copy):
+    if os.name != "posix":
+        pytest.skip("only POSIX file systems hand out names that are not UTF-8")
+    odd = os.fsdecode(os.fsencode(str(kit_copy)) + b"/caj\xf3n.wav")
+    shutil.copy(kit_copy / "Snare 01.wav", odd)
+    rep = lib.index([str(kit_copy)], workers=1)
+    assert rep.indexed == 30  # the others are not held back by it
+    assert [(p, r) for p, r in rep.skipped] == [
+        (str(kit_copy / "caj\ufffdn.wav"), "its name is not valid UTF-8: rename it")
+    ]
+
+
+def test_a_file_that_could_not_be_read_is_tried_again_but_a_broken_one_is_not(
+    lib, kit_copy, monkeypatch
+):
+    import studio.core.analysis as analysis
+
+    (kit_copy / "broken.wav").write_bytes(b"RIFF not really a wav file")
+    locked = str(kit_copy / "Kick 01.wav")
+    real_decode = analysis.decode
+
+    def decode(path, *a, **kw):
+        if path == locked:  # what a chmod 000 file gives (these tests run as root)
+            raise analysis.DecodeError("permission denied")
+        return real_decode(path, *a, **kw)
+
+    monkeypatch.setattr(analysis, "decode", decode)
+    rep = lib.index([str(kit_copy)], workers=1)
+    assert sorted(os.path.basename(p) for p, _ in rep.skipped) == ["Kick 01.wav", "broken.wav"]
+    monkeypatch.setattr(analysis, "decode", real_decode)  # permissions fixed; mtime the same
+    rep = lib.index(workers=1)
+    assert rep.indexed == 1
+    assert [os.path.basename(p) for p, _ in rep.skipped] == ["broken.wav"]  # not re-read
+    assert rep.unchanged == 30

@@ -84,6 +84,8 @@ def decode(
     except PermissionError:
         raise DecodeError("permission denied") from None
     except (sf.LibsndfileError, RuntimeError, ValueError, OSError) as e:
+        if not os.access(p, os.R_OK):  # libsndfile says only "System error"
+            raise DecodeError("permission denied") from None
         raise DecodeError(_reason(e)) from None
     if data.shape[0] == 0:
         raise DecodeError("no audio frames (zero length)")

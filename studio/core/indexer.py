@@ -67,16 +67,26 @@ class IndexReport:
     seconds: float = 0.0
 
 
+# Errors about reaching a file rather than about what it holds (hashing gives strerror,
+# decoding its own wording): the file is tried again at the next scan, since fixing its
+# permissions or remounting its drive does not change its size or mtime.
+_PASSING_ERRORS = ("permission denied", "file not found", "cannot read file", "no such file",
+                   "input/output error", "resource temporarily unavailable", "stale file handle")
+
+
 def _upsert_file(
     db: Any, path: str, root_id: int, st: os.stat_result, content_id: int | None, error: str | None
 ) -> None:
     """Record what a path holds now: a content, or the reason it could not be analysed."""
+    mtime = st.st_mtime_ns
+    if error is not None and error.lower().startswith(_PASSING_ERRORS):
+        mtime = -1  # never equal to the file's: the next scan tries it again
     db.execute(
         "INSERT INTO files(path, root_id, size, mtime_ns, content_id, error) "
         "VALUES(?,?,?,?,?,?) ON CONFLICT(path) DO UPDATE SET size=excluded.size, "
         "mtime_ns=excluded.mtime_ns, content_id=excluded.content_id, error=excluded.error, "
         "root_id=excluded.root_id",
-        (path, root_id, st.st_size, st.st_mtime_ns, content_id, error),
+        (path, root_id, st.st_size, mtime, content_id, error),
     )
 
 
@@ -168,9 +178,20 @@ class Indexer:
             if stop():
                 return todo
             rep.unreadable_dirs += res.unreadable_dirs
+            rep.skipped += res.bad_names
             rep.scanned += len(res.found)
             have = cat.files_under(root_id)
-            gone = [row for p, row in have.items() if p not in res.found]
+            # A folder the scan could not read (permissions, or the root itself on a drive
+            # that is unplugged or a share that is not mounted) hides its files, it does not
+            # delete them: they keep their rows, analyses and vectors until it reads again.
+            hidden = tuple(d.rstrip(os.sep) + os.sep for d, _ in res.unreadable_dirs)
+            gone = [
+                row
+                for p, row in have.items()
+                if p not in res.found and not (hidden and p.startswith(hidden))
+            ]
+            rep.unchanged += sum(1 for p in have if hidden and p not in res.found
+                                 and p.startswith(hidden))
             link: list[tuple[str, os.stat_result, int]] = []
             need: list[tuple[str, os.stat_result]] = []
             for path, st in sorted(res.found.items()):

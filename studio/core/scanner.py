@@ -24,6 +24,8 @@ _PART = 4 * 1024**2
 class ScanResult:
     found: dict[str, os.stat_result] = field(default_factory=dict)  # path -> stat
     unreadable_dirs: list[tuple[str, str]] = field(default_factory=list)
+    # (printable path, reason): files and folders left out because of their names
+    bad_names: list[tuple[str, str]] = field(default_factory=list)
 
 
 def walk_audio(root: str, should_stop: Callable[[], bool] | None = None) -> ScanResult:
@@ -53,6 +55,12 @@ def walk_audio(root: str, should_stop: Callable[[], bool] | None = None) -> Scan
             name = entry.name
             if name.startswith("."):
                 continue  # .DS_Store, ._AppleDouble files, hidden caches
+            if not _utf8(name):
+                # Bytes that are not UTF-8 (Latin-1 from an old zip): the catalog cannot
+                # hold the path, and one such name used to fail the whole batch.
+                shown = os.fsencode(entry.path).decode("utf-8", "replace")
+                res.bad_names.append((shown, "its name is not valid UTF-8: rename it"))
+                continue
             try:
                 if entry.is_dir(follow_symlinks=True):
                     stack.append(entry.path)
@@ -61,6 +69,14 @@ def walk_audio(root: str, should_stop: Callable[[], bool] | None = None) -> Scan
             except OSError:
                 continue  # dangling symlink or a file that vanished mid-walk
     return res
+
+
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # a surrogate standing for a byte the file system gave
+        return False
+    return True
 
 
 def content_hash(path: str, size: int | None = None) -> str:
