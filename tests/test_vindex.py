@@ -155,3 +155,31 @@ def test_an_index_with_orphaned_slots_from_older_versions_is_rebuilt(tmp_path):
     _check_matches(again, {int(i): v[i] for i in range(5)})
     again.add(np.array([9]), _vecs(1, seed=9))  # reuses no orphan now
     _check_matches(again, {**{int(i): v[i] for i in range(5)}, 9: _vecs(1, seed=9)[0]})
+
+
+def test_a_kill_between_replacing_the_index_and_its_sidecar_is_caught(tmp_path, monkeypatch):
+    import os as os_mod
+
+    import pytest
+
+    import studio.core.vindex as vindex
+
+    v = _vecs(6)
+    labels = np.arange(6)
+    idx = _open(tmp_path, labels, v)
+    idx.save()
+    idx.delete([5])  # the file's size does not change, only a mark in it
+    real = os_mod.replace
+
+    def replace(a, b):
+        if str(b).endswith(".json"):
+            raise KeyboardInterrupt  # stands for the kill after the .hnsw was replaced
+        real(a, b)
+
+    monkeypatch.setattr(vindex.os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        idx.save()
+    monkeypatch.setattr(vindex.os, "replace", real)
+    again = _open(tmp_path, labels[:5], v[:5])
+    assert again.rebuilt_reason is not None and "interrupted" in again.rebuilt_reason
+    _check_matches(again, {int(i): v[i] for i in range(5)})
