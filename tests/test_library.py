@@ -412,3 +412,17 @@ def test_a_file_that_could_not_be_read_is_tried_again_but_a_broken_one_is_not(
     assert rep.indexed == 1
     assert [os.path.basename(p) for p, _ in rep.skipped] == ["broken.wav"]  # not re-read
     assert rep.unchanged == 30
+
+
+def test_a_filter_finds_k_matches_beyond_the_nearest_candidates(lib, tmp_path):
+    from studio.core.search import Filters
+    from studio.core.synth import write_kit
+
+    kit = tmp_path / "Big Kit"
+    write_kit(kit, per_voice=24)  # 144 sounds: more than the first candidates looked at
+    lib.index([str(kit)], workers=1)
+    kick = str(kit / "Kick 01.wav")
+    for q in (Query(like=[kick], k=5, filters=Filters(category="clap")),
+              Query(text="kick", k=5, filters=Filters(category="clap"))):
+        hits = lib.search(q).hits
+        assert [_kind(h.path) for h in hits] == ["Clap"] * 5

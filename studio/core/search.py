@@ -209,6 +209,26 @@ class Searcher:
         embs = [e for e in lib.answering_embedders() if e.id in qv]
         widen = q.filters.active() or bool(q.text)
         n_cand = max(64, q.k * (10 if widen else 4)) + len(exclude)
+        size = max((len(lib.index_for(e)) for e in embs), default=0)
+        while True:
+            hits = self._like_among(q, qv, exclude, qprobs, embs, n_cand)
+            # Filters apply after ranking: when too few of the nearest pass, look further
+            # (a rim's neighbours, filtered to snares), up to the whole library.
+            if len(hits) >= q.k or not q.filters.active() or n_cand >= size + len(exclude):
+                return hits, [e.name for e in embs]
+            n_cand *= 4
+
+    def _like_among(
+        self,
+        q: Query,
+        qv: dict[str, np.ndarray],
+        exclude: set[int],
+        qprobs: dict[str, float],
+        embs: list[Any],
+        n_cand: int,
+    ) -> list[Hit]:
+        """The hits among each embedder's n_cand nearest items."""
+        lib = self.lib
         found: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         cand: set[int] = set()
         for emb in embs:
@@ -218,7 +238,7 @@ class Searcher:
         cand -= exclude
         ids = sorted(cand)
         if not ids:
-            return [], [e.name for e in embs]
+            return []
         per_emb: dict[str, np.ndarray] = {}
         for emb in embs:
             if len(embs) == 1:  # the index's own cosines are exact for what it returned
@@ -241,7 +261,7 @@ class Searcher:
         extra["category"] = agree
         if words is not None:
             extra["words"] = words
-        return self._hits(ids, fused, rows, extra, q, set(q.like)), [e.name for e in embs]
+        return self._hits(ids, fused, rows, extra, q, set(q.like))
 
     def _calibrate(self, emb: Any, sims: np.ndarray) -> np.ndarray:
         idx = self.lib.index_for(emb)
@@ -286,11 +306,17 @@ class Searcher:
                 scores = (1 - CLAP_TEXT_MIX) * scores + CLAP_TEXT_MIX * csims
                 used.append(clap.name)
         order = np.argsort(-scores, kind="stable")
-        take = order[: max(q.k * (20 if q.filters.active() else 3), 64)]
-        ids = [table.item_ids[i] for i in take]
-        rows = lib.catalog.item_rows(ids)
-        extra = {k: v[take] for k, v in per.items()}
-        return self._hits(ids, scores[take], rows, extra, q, set()), used
+        n = max(q.k * (20 if q.filters.active() else 3), 64)
+        while True:
+            take = order[:n]
+            ids = [table.item_ids[i] for i in take]
+            rows = lib.catalog.item_rows(ids)
+            extra = {k: v[take] for k, v in per.items()}
+            hits = self._hits(ids, scores[take], rows, extra, q, set())
+            # As for audio: too few of the best passed the filters, so look further.
+            if len(hits) >= q.k or not q.filters.active() or n >= len(order):
+                return hits, used
+            n *= 4
 
     # ---- shared --------------------------------------------------------------------------
     def _hits(
