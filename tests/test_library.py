@@ -426,3 +426,19 @@ def test_a_filter_finds_k_matches_beyond_the_nearest_candidates(lib, tmp_path):
               Query(text="kick", k=5, filters=Filters(category="clap"))):
         hits = lib.search(q).hits
         assert [_kind(h.path) for h in hits] == ["Clap"] * 5
+
+
+def test_like_a_library_file_overwritten_since_indexing_hears_what_it_holds_now(
+    lib, kit_copy, tmp_path
+):
+    lib.index([str(kit_copy)], workers=1)
+    query = kit_copy / "Kick 01.wav"
+    shutil.copy(kit_copy / "Snare 01.wav", query)  # not indexed again yet
+    os.utime(query, ns=(1, 10**18))
+    outside = tmp_path / "outside.wav"
+    shutil.copy(kit_copy / "Snare 01.wav", outside)
+    got = [(h.path, round(h.score, 5)) for h in lib.search(Query(like=[str(query)], k=4)).hits]
+    want = [(h.path, round(h.score, 5)) for h in lib.search(Query(like=[str(outside)], k=5)).hits
+            if h.path != str(query)][:4]
+    assert got == want
+    assert [_kind(p) for p, _ in got] == ["Snare"] * 4

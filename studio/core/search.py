@@ -172,6 +172,8 @@ class Searcher:
         for p in paths:
             ap = os.path.abspath(p)
             row = lib.catalog.file_by_path(ap)
+            if row is not None and not _unchanged(ap, row.size, row.mtime_ns):
+                row = None  # overwritten since it was indexed: what it holds now is the query
             item = lib.first_item(row.content_id) if row and row.content_id else None
             an = None
             if item is not None:
@@ -405,6 +407,14 @@ def _passes(f: Filters, r: dict[str, Any], an: dict[str, Any]) -> bool:
         return False
     words = an.get("words", {})
     return all(words.get(w, 0.0) >= 0.5 for w in f.words)
+
+
+def _unchanged(path: str, size: int, mtime_ns: int) -> bool:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return st.st_size == size and st.st_mtime_ns == mtime_ns
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
