@@ -442,3 +442,31 @@ def test_like_a_library_file_overwritten_since_indexing_hears_what_it_holds_now(
             if h.path != str(query)][:4]
     assert got == want
     assert [_kind(p) for p, _ in got] == ["Snare"] * 4
+
+
+def test_nested_folders_are_one_root_and_nothing_is_decoded_twice(lib, kit_copy):
+    sub = kit_copy / "Sub Kit"
+    sub.mkdir()
+    for f in sorted(kit_copy.glob("Kick*.wav")):
+        f.rename(sub / f.name)
+    assert lib.add_root(sub) == str(sub)
+    rep = lib.index([str(kit_copy)], workers=1)  # the outer folder takes the inner one over
+    assert lib.roots() == [str(kit_copy)] and rep.indexed == 30
+    assert lib.add_root(sub) == str(kit_copy)  # inside a root: that root
+    for again in (None, [str(sub)]):  # a rescan, or a rescan asked for the inner folder
+        rep = lib.index(again, workers=1)
+        assert (rep.indexed, rep.removed, rep.unchanged) == (0, 0, 30)
+    lib.remove_root(str(sub))  # not a root: nothing goes
+    assert lib.catalog.stats()["files_ok"] == 30
+
+
+def test_roots_nested_by_an_older_version_are_merged(lib, kit_copy):
+    sub = kit_copy / "Sub Kit"
+    sub.mkdir()
+    (kit_copy / "Kick 01.wav").rename(sub / "Kick 01.wav")
+    with lib.catalog.write() as db:  # what add_root used to allow
+        db.execute("INSERT INTO roots(path, added) VALUES(?, 0)", (str(kit_copy),))
+        db.execute("INSERT INTO roots(path, added) VALUES(?, 0)", (str(sub),))
+    assert lib.index(workers=1).indexed == 30
+    assert lib.roots() == [str(kit_copy)]
+    assert lib.index(workers=1).unchanged == 30

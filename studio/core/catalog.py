@@ -18,6 +18,7 @@ moment loses at most the batch in flight, which the next run redoes.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -168,12 +169,36 @@ class Catalog:
 
     # ---- roots -------------------------------------------------------------------------
     def add_root(self, path: str) -> int:
+        """The root that holds `path`: one already there if `path` is it or inside it, else a
+        new one, which takes over roots inside it (their files keep their rows). Nested roots
+        would each claim the inner files: every scan of one re-decoded them as new."""
         with self.write() as db:
-            row = db.execute("SELECT id FROM roots WHERE path=?", (path,)).fetchone()
-            if row:
-                return int(row[0])
+            rows = [(int(i), p) for i, p in db.execute("SELECT id, path FROM roots")]
+            for rid, rp in rows:
+                if path == rp or _inside(path, rp):
+                    return rid
             cur = db.execute("INSERT INTO roots(path, added) VALUES(?, ?)", (path, time.time()))
-            return int(cur.lastrowid or 0)
+            new = int(cur.lastrowid or 0)
+            for rid, rp in rows:
+                if _inside(rp, path):
+                    db.execute("UPDATE files SET root_id=? WHERE root_id=?", (new, rid))
+                    db.execute("DELETE FROM roots WHERE id=?", (rid,))
+            return new
+
+    def merge_nested_roots(self) -> None:
+        """Fold any root inside another into it (libraries made before add_root did)."""
+        with self.write() as db:
+            rows = [(int(i), p) for i, p in db.execute("SELECT id, path FROM roots")]
+            for rid, rp in rows:
+                outer = [oid for oid, op in rows if _inside(rp, op)]
+                if outer:
+                    top = min(outer, key=lambda oid: len(dict(rows)[oid]))
+                    db.execute("UPDATE files SET root_id=? WHERE root_id=?", (top, rid))
+                    db.execute("DELETE FROM roots WHERE id=?", (rid,))
+
+    def root_path(self, root_id: int) -> str | None:
+        r = self.db.execute("SELECT path FROM roots WHERE id=?", (root_id,)).fetchone()
+        return str(r[0]) if r else None
 
     def remove_root(self, path: str) -> None:
         with self.write() as db:
@@ -340,3 +365,8 @@ class Catalog:
 
 def _statements(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def _inside(path: str, folder: str) -> bool:
+    """Whether `path` is strictly inside `folder` (both absolute)."""
+    return path.startswith(folder.rstrip(os.sep) + os.sep)

@@ -168,11 +168,14 @@ class Indexer:
         self, roots: Sequence[str] | None, rep: IndexReport, report: ProgressFn, stop: StopFn
     ) -> list[tuple[str, int, os.stat_result, str | None]]:
         cat = self.catalog
-        known_roots = dict((p, i) for i, p in cat.roots())
+        cat.merge_nested_roots()
         # path, root, stat, hash (None: the analysis worker hashes it)
         todo: list[tuple[str, int, os.stat_result, str | None]] = []
-        for root in roots if roots is not None else list(known_roots):
-            root_id = known_roots.get(root) or cat.add_root(root)
+        scan: dict[int, str] = {}  # a folder inside a root scans that root (all of it)
+        for given in roots if roots is not None else [p for _, p in cat.roots()]:
+            rid = cat.add_root(given)
+            scan.setdefault(rid, cat.root_path(rid) or given)
+        for root_id, root in scan.items():
             report(Progress("scan", 0, 0, root))
             res = walk_audio(root, stop)
             if stop():

@@ -69,8 +69,8 @@ class Library:
         p = os.path.abspath(os.path.expanduser(os.fspath(path)))
         if not os.path.isdir(p):
             raise LibraryError(f"not a folder: {p}")
-        self.catalog.add_root(p)
-        return p
+        rid = self.catalog.add_root(p)
+        return self.catalog.root_path(rid) or p  # the root that holds it, if one already did
 
     def remove_root(self, path: str) -> None:
         self.catalog.remove_root(os.path.abspath(path))
