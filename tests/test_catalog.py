@@ -77,3 +77,37 @@ def test_failed_write_rolls_back(tmp_path):
             db.execute("INSERT INTO roots(path, added) VALUES('/x', 0)")
             raise RuntimeError("boom")
     assert c.roots() == []
+
+
+def test_v2_becomes_v3_keeping_ids_and_ids_are_never_reused(tmp_path):
+    p = tmp_path / "c.sqlite"
+    _make_v1(p)
+    db = sqlite3.connect(p)  # a second content and item, then on to v2 as Studio had it
+    db.execute("INSERT INTO contents(hash, size) VALUES('def', 20)")
+    db.execute("INSERT INTO items(content_id, start, end) VALUES(2, 0, 1)")
+    db.execute("INSERT INTO vectors VALUES(2, 'builtin', x'00000040')")
+    for stmt in cat_mod._statements(cat_mod._MIGRATE_1_TO_2):
+        db.execute(stmt)
+    db.execute("UPDATE meta SET value='2' WHERE key='schema_version'")
+    db.commit()
+    db.close()
+    c = Catalog(p)
+    assert c.schema_version == SCHEMA_VERSION
+    assert c.db.execute("SELECT id, hash FROM contents ORDER BY id").fetchall() == [
+        (1, "abc"), (2, "def")]
+    assert c.db.execute("SELECT id, content_id FROM items ORDER BY id").fetchall() == [
+        (1, 1), (2, 2)]
+    assert c.count_vectors("builtin") == 2
+    assert c.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    with c.write() as w:  # the newest sound goes, another comes
+        w.execute("DELETE FROM vectors WHERE item_id=2")
+        w.execute("DELETE FROM items WHERE id=2")
+        w.execute("DELETE FROM contents WHERE id=2")
+        cid = w.execute("INSERT INTO contents(hash, size) VALUES('ghi', 30)").lastrowid
+        iid = w.execute("INSERT INTO items(content_id, start, end) VALUES(?, 0, 1)",
+                        (cid,)).lastrowid
+    assert (cid, iid) == (3, 3)
+    with pytest.raises(sqlite3.IntegrityError):  # foreign keys are on again
+        with c.write() as w:
+            w.execute("INSERT INTO items(content_id, start, end) VALUES(99, 0, 1)")
+    c.close()

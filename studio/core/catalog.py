@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -61,7 +61,31 @@ ALTER TABLE contents ADD COLUMN category TEXT;
 CREATE INDEX IF NOT EXISTS contents_category ON contents(category);
 """
 
-MIGRATIONS: dict[int, str] = {1: _MIGRATE_1_TO_2}
+# v3: content and item ids are never reused (AUTOINCREMENT). SQLite hands a deleted row's id
+# to the next insert when it was the largest; vectors, index labels and the text table are
+# keyed by these ids, so a new sound could inherit a deleted one's (a kill before the index
+# was saved left the new item with the old vector). The tables are rebuilt, rows and ids
+# kept, with foreign keys off (see _migrate).
+_MIGRATE_2_TO_3 = """
+CREATE TABLE contents_v3(id INTEGER PRIMARY KEY AUTOINCREMENT, hash TEXT NOT NULL UNIQUE,
+    size INTEGER NOT NULL, duration REAL, sr INTEGER, error TEXT, analysis TEXT,
+    analysis_version INTEGER, category TEXT);
+INSERT INTO contents_v3(id, hash, size, duration, sr, error, analysis, analysis_version, category)
+    SELECT id, hash, size, duration, sr, error, analysis, analysis_version, category
+    FROM contents;
+DROP TABLE contents;
+ALTER TABLE contents_v3 RENAME TO contents;
+CREATE INDEX IF NOT EXISTS contents_category ON contents(category);
+CREATE TABLE items_v3(id INTEGER PRIMARY KEY AUTOINCREMENT,
+    content_id INTEGER NOT NULL REFERENCES contents(id) ON DELETE CASCADE,
+    start REAL NOT NULL, end REAL NOT NULL);
+INSERT INTO items_v3(id, content_id, start, end) SELECT id, content_id, start, end FROM items;
+DROP TABLE items;
+ALTER TABLE items_v3 RENAME TO items;
+CREATE INDEX IF NOT EXISTS items_content ON items(content_id);
+"""
+
+MIGRATIONS: dict[int, str] = {1: _MIGRATE_1_TO_2, 2: _MIGRATE_2_TO_3}
 
 
 class CatalogError(Exception):
@@ -132,30 +156,40 @@ class Catalog:
 
     # ---- schema ------------------------------------------------------------------------
     def _migrate(self) -> None:
+        # Rebuilding a table that others reference needs foreign keys off (a DROP TABLE would
+        # cascade-delete the rows pointing at it), and that can only change outside a
+        # transaction; the check below runs before the migration commits.
         try:
-            with self.write() as db:
-                has_meta = db.execute(
-                    "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"
-                ).fetchone()
-                if not has_meta:
-                    for stmt in _statements(_SCHEMA_V1):
-                        db.execute(stmt)
-                    db.execute("INSERT INTO meta VALUES('schema_version', '1')")
-                version = int(
-                    db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0]
-                )
-                if version > SCHEMA_VERSION:
-                    raise CatalogError(
-                        f"the catalog at {self.path} was written by a newer Studio "
-                        f"(format {version}); update Studio or choose another --data-dir"
-                    )
-                while version < SCHEMA_VERSION:
-                    for stmt in _statements(MIGRATIONS[version]):
-                        db.execute(stmt)
-                    version += 1
-                    db.execute(
-                        "UPDATE meta SET value=? WHERE key='schema_version'", (str(version),)
-                    )
+            self.db.execute("PRAGMA foreign_keys=OFF")
+            try:
+                with self.write() as db:
+                    has_meta = db.execute(
+                        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"
+                    ).fetchone()
+                    if not has_meta:
+                        for stmt in _statements(_SCHEMA_V1):
+                            db.execute(stmt)
+                        db.execute("INSERT INTO meta VALUES('schema_version', '1')")
+                    row = db.execute("SELECT value FROM meta WHERE key='schema_version'")
+                    version = int(row.fetchone()[0])
+                    migrated = version < SCHEMA_VERSION
+                    if version > SCHEMA_VERSION:
+                        raise CatalogError(
+                            f"the catalog at {self.path} was written by a newer Studio "
+                            f"(format {version}); update Studio or choose another --data-dir"
+                        )
+                    while version < SCHEMA_VERSION:
+                        for stmt in _statements(MIGRATIONS[version]):
+                            db.execute(stmt)
+                        version += 1
+                        db.execute(
+                            "UPDATE meta SET value=? WHERE key='schema_version'", (str(version),)
+                        )
+                    bad = migrated and db.execute("PRAGMA foreign_key_check").fetchone()
+                    if bad:
+                        raise sqlite3.DatabaseError(f"a row of {bad[0]} points at nothing")
+            finally:
+                self.db.execute("PRAGMA foreign_keys=ON")
         except sqlite3.DatabaseError as e:
             raise CatalogError(
                 f"the catalog at {self.path} is unreadable ({e}); delete it to rebuild"
