@@ -470,3 +470,33 @@ def test_roots_nested_by_an_older_version_are_merged(lib, kit_copy):
     assert lib.index(workers=1).indexed == 30
     assert lib.roots() == [str(kit_copy)]
     assert lib.index(workers=1).unchanged == 30
+
+
+def test_an_unreadable_copy_does_not_hide_its_readable_twin(lib, kit_copy, monkeypatch):
+    import studio.core.analysis as analysis
+    import studio.core.upkeep as upkeep
+
+    twin = kit_copy / "Copies" / "Kick 01 copy.wav"
+    twin.parent.mkdir()
+    shutil.copy(kit_copy / "Kick 01.wav", twin)
+    lib.index([str(kit_copy)], workers=1)
+    with lib.catalog.write() as db:  # what an embedder upgrade does before re-embedding
+        db.execute("DELETE FROM vectors")
+    lib.index_for(lib.builtin).delete(sorted(lib.index_for(lib.builtin).ids()))
+    real_decode = upkeep.decode
+    copies = {str(kit_copy / "Kick 01.wav"), str(twin)}
+    gone: list[str] = []
+
+    def decode(path, *a, **kw):
+        if path in copies and (not gone or gone[0] == path):
+            gone[:] = [path]  # whichever copy is read first went unreadable
+            raise upkeep.DecodeError("permission denied")
+        return real_decode(path, *a, **kw)
+
+    monkeypatch.setattr(upkeep, "decode", decode)  # the back-fill's read
+    monkeypatch.setattr(analysis, "decode", decode)  # the upgrade's (one-shots)
+    lib.index(workers=1)
+    assert lib.catalog.errors() == [(gone[0], "permission denied")]
+    readable = (copies - set(gone)).pop()
+    hits = lib.search(Query(like=[str(kit_copy / "Kick 02.wav")], k=30)).hits
+    assert readable in [h.path for h in hits]

@@ -186,7 +186,7 @@ class Upkeep:
                     clips.append(y)
                     ids.append(iid)
                 except DecodeError as err:
-                    failed.append((iid, err.reason))
+                    failed.append((path, err.reason))
             vecs = emb.embed_audio(clips) if clips else np.zeros((0, emb.dim), np.float32)
             with self.catalog.write() as db:
                 for iid, v in zip(ids, vecs, strict=True):
@@ -194,13 +194,13 @@ class Upkeep:
                         "INSERT OR REPLACE INTO vectors(item_id, embedder, vec) VALUES(?,?,?)",
                         (iid, emb.id, v.astype(np.float32).tobytes()),
                     )
-                for iid, reason in failed:
+                for path, reason in failed:
                     # The file went unreadable since it was analysed: record why on its row
-                    # and let go of the content; the next scan looks at the file again.
+                    # and let go of the content; the next scan looks at the file again. Only
+                    # that file: an identical copy elsewhere gives the item its vector next.
                     db.execute(
-                        "UPDATE files SET error=?, content_id=NULL, mtime_ns=-1 "
-                        "WHERE content_id=(SELECT content_id FROM items WHERE id=?)",
-                        (reason, iid),
+                        "UPDATE files SET error=?, content_id=NULL, mtime_ns=-1 WHERE path=?",
+                        (reason, path),
                     )
             if ids:
                 index.add(np.array(ids, np.int64), vecs)
