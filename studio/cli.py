@@ -287,11 +287,17 @@ def _cmd_search(args: argparse.Namespace) -> int:
         for f in q.get("like", []):
             if not os.path.isfile(f):
                 raise UsageError(f"no such file: {f}")
-    if args.category:
+    for q in queries:
+        if "text" in q and not str(q["text"]).strip():
+            raise UsageError("--text needs words (e.g. --text 'dusty snare')")
+    if args.category or args.word:
         from studio.core import drums
 
         try:
-            drums.filter_members(args.category)
+            if args.category:
+                drums.filter_members(args.category)
+            for w in args.word:
+                drums.filter_words(w)
         except ValueError as e:
             raise UsageError(str(e)) from None
     filters = Filters(

@@ -104,6 +104,8 @@ def test_data_dir_from_environment(indexed, drum_kit):
         (["index", "--models", "bogus"], 2, "unknown model"),
         (["frobnicate"], 2, "invalid choice"),
         (["search", "--text", "kick", "--category", "bogus"], 2, "unknown category 'bogus'"),
+        (["search", "--text", "kick", "--word", "zesty"], 2, "unknown sound word 'zesty'"),
+        (["search", "--text", "  "], 2, "--text needs words"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(indexed, args, code, needle):

@@ -500,3 +500,19 @@ def test_an_unreadable_copy_does_not_hide_its_readable_twin(lib, kit_copy, monke
     readable = (copies - set(gone)).pop()
     hits = lib.search(Query(like=[str(kit_copy / "Kick 02.wav")], k=30)).hits
     assert readable in [h.path for h in hits]
+
+
+def test_a_word_filter_takes_the_words_producers_use(lib, kit_copy):
+    from studio.core.drums import filter_words
+    from studio.core.search import Filters, QueryError
+
+    assert filter_words("dusty") == ("noisy", "lofi")
+    assert filter_words("Lo-Fi") == ("lofi",) and filter_words("short") == ("short",)
+    lib.index([str(kit_copy)], workers=1)
+    short = lib.search(Query(text="snare", k=30, filters=Filters(words=["short"]))).hits
+    snappy = lib.search(Query(text="snare", k=30, filters=Filters(words=["snappy"]))).hits
+    assert short and len(snappy) <= len(short)  # snappy: punchy and short
+    assert all(h.analysis["words"]["short"] >= 0.5 and h.analysis["words"]["punchy"] >= 0.5
+               for h in snappy)
+    with pytest.raises(QueryError, match="unknown sound word"):
+        lib.search(Query(text="snare", filters=Filters(words=["zesty"])))

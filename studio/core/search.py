@@ -28,7 +28,7 @@ import json
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -147,11 +147,14 @@ class Searcher:
             raise QueryError("-k must be at least 1")
         if not q.like and not q.text:
             raise QueryError("give a sample to search like, or words to search for")
-        if q.filters.category:
-            try:
+        try:
+            if q.filters.category:
                 drums.filter_members(q.filters.category)
-            except ValueError as e:
-                raise QueryError(str(e)) from None
+            if q.filters.words:  # producers' words for the measured ones ('dusty')
+                words = [m for w in q.filters.words for m in drums.filter_words(w)]
+                q = replace(q, filters=replace(q.filters, words=list(dict.fromkeys(words))))
+        except ValueError as e:
+            raise QueryError(str(e)) from None
         if q.like:
             hits, used = self._like(q)
         else:

@@ -25,8 +25,10 @@ from studio.core.drums.descriptors import (
 from studio.core.drums.features import clean, feature_vector, measure
 from studio.core.drums.query import (
     CATEGORY_GROUPS,
+    WORD_SYNONYMS,
     Query,
     ScoreTable,
+    _tokens,
     category_word,
     parse_query,
     score,
@@ -56,7 +58,7 @@ LOOP_SURE_ONSETS = 6
 __all__ = [
     "ANALYSIS_SECONDS", "ANALYSIS_SR", "ANALYSIS_VERSION", "CATEGORIES", "CATEGORY_GROUPS",
     "FILTER_MIN_PROB", "Query", "ScoreTable", "WORD_DEFINITIONS", "analyze", "filter_members",
-    "may_be", "parse_query", "score", "score_table", "windows",
+    "filter_words", "may_be", "parse_query", "score", "score_table", "windows",
 ]  # fmt: skip
 
 _RAW_KEYS = (
@@ -81,6 +83,26 @@ def filter_members(name: str) -> tuple[str, ...]:
         return (word,)
     choices = ", ".join(dict.fromkeys((*CATEGORIES, *CATEGORY_GROUPS)))
     raise ValueError(f"unknown category {name!r} (choose from {choices}, or a word like hh)")
+
+
+@lru_cache(maxsize=64)
+def filter_words(name: str) -> tuple[str, ...]:
+    """The measured sound words (WORD_DEFINITIONS) a word filter stands for: one of them, or
+    a producer's word that text search reads as them ('dusty' is noisy and lofi, 'lo-fi' is
+    lofi, 'warm' is dark). Raises ValueError naming the choices for anything else; such a
+    filter used to match nothing, silently."""
+    n = name.strip().lower()
+    if n in WORD_DEFINITIONS:
+        return (n,)
+    toks = _tokens(n)
+    means = WORD_SYNONYMS.get(toks[0], {}) if len(toks) == 1 else {}
+    wanted = tuple(w for w, d in means.items() if d > 0 and w in WORD_DEFINITIONS)
+    if wanted:
+        return wanted
+    raise ValueError(
+        f"unknown sound word {name!r} (choose from {', '.join(WORD_DEFINITIONS)}, "
+        "or a word like dusty)"
+    )
 
 
 def may_be(members: tuple[str, ...], category: str | None, probs: dict | None) -> bool:
