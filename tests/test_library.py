@@ -516,3 +516,20 @@ def test_a_word_filter_takes_the_words_producers_use(lib, kit_copy):
                for h in snappy)
     with pytest.raises(QueryError, match="unknown sound word"):
         lib.search(Query(text="snare", filters=Filters(words=["zesty"])))
+
+
+def test_removing_a_folder_while_it_is_indexed_is_refused(lib, kit_copy):
+    from studio.core.library import LibraryError
+
+    refused = []
+
+    def progress(p):
+        if p.phase == "analyse" and not refused:
+            with pytest.raises(LibraryError, match="indexing is running"):
+                lib.remove_root(str(kit_copy))
+            refused.append(p)
+
+    rep = lib.index([str(kit_copy)], progress=progress, workers=1)
+    assert refused and rep.indexed == 30
+    lib.remove_root(str(kit_copy))  # once it is done
+    assert lib.roots() == []

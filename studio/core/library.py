@@ -73,6 +73,8 @@ class Library:
         return self.catalog.root_path(rid) or p  # the root that holds it, if one already did
 
     def remove_root(self, path: str) -> None:
+        if self._indexing:  # its files would vanish under the run (a foreign-key failure)
+            raise LibraryError("indexing is running: stop it before removing a folder")
         self.catalog.remove_root(os.path.abspath(path))
         # Contents no file points at leave the indexes on the next pass; do it now.
         Indexer(self.catalog, self, self.builtin, workers=1).collect_garbage()
