@@ -472,13 +472,14 @@ def test_roots_nested_by_an_older_version_are_merged(lib, kit_copy):
     assert lib.index(workers=1).unchanged == 30
 
 
-def test_an_unreadable_copy_does_not_hide_its_readable_twin(lib, kit_copy, monkeypatch):
+def test_back_fill_reads_a_sound_from_whichever_copy_reads(lib, kit_copy, monkeypatch):
     import studio.core.analysis as analysis
     import studio.core.upkeep as upkeep
 
     twin = kit_copy / "Copies" / "Kick 01 copy.wav"
     twin.parent.mkdir()
     shutil.copy(kit_copy / "Kick 01.wav", twin)
+    damaged = kit_copy / "Snare 01.wav"
     lib.index([str(kit_copy)], workers=1)
     with lib.catalog.write() as db:  # what an embedder upgrade does before re-embedding
         db.execute("DELETE FROM vectors")
@@ -489,33 +490,40 @@ def test_an_unreadable_copy_does_not_hide_its_readable_twin(lib, kit_copy, monke
 
     def decode(path, *a, **kw):
         if path in copies and (not gone or gone[0] == path):
-            gone[:] = [path]  # whichever copy is read first went unreadable
+            gone[:] = [path]  # whichever copy is read first is locked now
             raise upkeep.DecodeError("permission denied")
+        if path == str(damaged):  # this one no longer decodes at all
+            raise upkeep.DecodeError("truncated file")
         return real_decode(path, *a, **kw)
 
     monkeypatch.setattr(upkeep, "decode", decode)  # the back-fill's read
     monkeypatch.setattr(analysis, "decode", decode)  # the upgrade's (one-shots)
     lib.index(workers=1)
-    assert lib.catalog.errors() == [(gone[0], "permission denied")]
+    # The locked copy keeps its row and sound; the damaged file lets go of its sound.
+    assert lib.catalog.errors() == [(str(damaged), "truncated file")]
     readable = (copies - set(gone)).pop()
     hits = lib.search(Query(like=[str(kit_copy / "Kick 02.wav")], k=30)).hits
-    assert readable in [h.path for h in hits]
+    assert readable in [h.path for h in hits] and gone[0] in [h.path for h in hits]
+    assert str(damaged) not in [h.path for h in lib.search(Query(text="snare", k=30)).hits]
 
 
-def test_a_word_filter_takes_the_words_producers_use(lib, kit_copy):
-    from studio.core.drums import filter_words
-    from studio.core.search import Filters, QueryError
-
-    assert filter_words("dusty") == ("noisy", "lofi")
-    assert filter_words("Lo-Fi") == ("lofi",) and filter_words("short") == ("short",)
+def test_back_fill_with_a_drive_unplugged_keeps_its_sounds(lib, kit_copy):
     lib.index([str(kit_copy)], workers=1)
-    short = lib.search(Query(text="snare", k=30, filters=Filters(words=["short"]))).hits
-    snappy = lib.search(Query(text="snare", k=30, filters=Filters(words=["snappy"]))).hits
-    assert short and len(snappy) <= len(short)  # snappy: punchy and short
-    assert all(h.analysis["words"]["short"] >= 0.5 and h.analysis["words"]["punchy"] >= 0.5
-               for h in snappy)
-    with pytest.raises(QueryError, match="unknown sound word"):
-        lib.search(Query(text="snare", filters=Filters(words=["zesty"])))
+    sounds = lib.catalog.db.execute("SELECT COUNT(*) FROM contents").fetchone()[0]
+    with lib.catalog.write() as db:
+        db.execute("DELETE FROM vectors")
+    lib.index_for(lib.builtin).delete(sorted(lib.index_for(lib.builtin).ids()))
+    hidden = kit_copy.with_name("unplugged")
+    kit_copy.rename(hidden)  # the drive goes before the back-fill reads it
+    for _ in range(2):  # the back-fill, then a run that collects what nothing points at
+        rep = lib.index(workers=1)
+        assert rep.removed == 0
+        assert lib.catalog.db.execute("SELECT COUNT(*) FROM contents").fetchone()[0] == sounds
+    hidden.rename(kit_copy)
+    rep = lib.index(workers=1)  # back: nothing decoded as new, every sound embedded
+    assert (rep.indexed, rep.removed) == (0, 0)
+    assert lib.catalog.db.execute("SELECT COUNT(*) FROM contents").fetchone()[0] == sounds
+    assert lib.catalog.count_items_missing(lib.builtin.id) == 0
 
 
 def test_removing_a_folder_while_it_is_indexed_is_refused(lib, kit_copy):
@@ -533,3 +541,18 @@ def test_removing_a_folder_while_it_is_indexed_is_refused(lib, kit_copy):
     assert refused and rep.indexed == 30
     lib.remove_root(str(kit_copy))  # once it is done
     assert lib.roots() == []
+
+
+def test_adding_a_folder_that_holds_the_one_being_indexed_waits_for_the_run(lib, kit_copy):
+    outer = kit_copy.parent
+    added = []
+
+    def progress(p):
+        if p.phase == "analyse" and not added:
+            added.append(lib.add_root(outer))  # the app does this the moment it is asked
+
+    rep = lib.index([str(kit_copy)], progress=progress, workers=1)
+    assert added == [str(outer)] and rep.indexed == 30  # the run finished its folder
+    rep = lib.index([str(outer)], workers=1)  # the run the app queues for it merges them
+    assert lib.roots() == [str(outer)]
+    assert (rep.indexed, rep.removed, rep.unchanged) == (0, 0, 30)

@@ -24,6 +24,17 @@ MAX_FILE_BYTES = 2 * 1024**3
 DEFAULT_MAX_SECONDS = 30.0
 
 
+# Errors about reaching a file rather than about what it holds (decode's wording, and the
+# OS's strerror when hashing): the file may read fine later (permissions fixed, its drive
+# plugged back in), so it is tried again rather than given up on.
+ACCESS_ERRORS = ("permission denied", "file not found", "cannot read file", "no such file",
+                 "input/output error", "resource temporarily unavailable", "stale file handle")
+
+
+def is_access_error(reason: str) -> bool:
+    return reason.lower().startswith(ACCESS_ERRORS)
+
+
 class DecodeError(Exception):
     """A file that cannot be analysed; `reason` is shown to the user."""
 

@@ -202,10 +202,11 @@ class Catalog:
         )
 
     # ---- roots -------------------------------------------------------------------------
-    def add_root(self, path: str) -> int:
+    def add_root(self, path: str, merge: bool = True) -> int:
         """The root that holds `path`: one already there if `path` is it or inside it, else a
         new one, which takes over roots inside it (their files keep their rows). Nested roots
-        would each claim the inner files: every scan of one re-decoded them as new."""
+        would each claim the inner files: every scan of one re-decoded them as new. With
+        `merge` False (an index run holds those roots' ids) the next scan merges them."""
         with self.write() as db:
             rows = [(int(i), p) for i, p in db.execute("SELECT id, path FROM roots")]
             for rid, rp in rows:
@@ -214,7 +215,7 @@ class Catalog:
             cur = db.execute("INSERT INTO roots(path, added) VALUES(?, ?)", (path, time.time()))
             new = int(cur.lastrowid or 0)
             for rid, rp in rows:
-                if _inside(rp, path):
+                if merge and _inside(rp, path):
                     db.execute("UPDATE files SET root_id=? WHERE root_id=?", (new, rid))
                     db.execute("DELETE FROM roots WHERE id=?", (rid,))
             return new
@@ -303,17 +304,28 @@ class Catalog:
     )
 
     def items_missing(
-        self, embedder: str, limit: int = 1000
+        self, embedder: str, limit: int = 1000, after: int = 0
     ) -> list[tuple[int, int, float, float, str]]:
-        """Items with no vector for `embedder`: (item_id, content_id, start, end, a path)."""
+        """Items with no vector for `embedder`, ids above `after`: (item_id, content_id,
+        start, end, a path)."""
         rows = self.db.execute(
             "SELECT i.id, i.content_id, i.start, i.end, "
             " (SELECT f.path FROM files f WHERE f.content_id=i.content_id LIMIT 1) "
             + self._MISSING
-            + "ORDER BY i.id LIMIT ?",
-            (embedder, limit),
+            + "AND i.id > ? ORDER BY i.id LIMIT ?",
+            (embedder, after, limit),
         ).fetchall()
         return [(int(a), int(b), float(c), float(d), str(e)) for a, b, c, d, e in rows]
+
+    def paths_of(self, content_id: int, but: str | None = None) -> list[str]:
+        """The paths of a content's files (less `but`), in path order."""
+        return [
+            str(r[0])
+            for r in self.db.execute(
+                "SELECT path FROM files WHERE content_id=? AND path IS NOT ? ORDER BY path",
+                (content_id, but),
+            )
+        ]
 
     def count_items_missing(self, embedder: str) -> int:
         return int(self.db.execute("SELECT COUNT(*) " + self._MISSING, (embedder,)).fetchone()[0])

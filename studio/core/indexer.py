@@ -29,6 +29,7 @@ from studio.core.analysis import (
     analyze_paths,
     hash_paths,
 )
+from studio.core.audio import is_access_error
 from studio.core.catalog import Catalog
 from studio.core.embedders.base import Embedder
 from studio.core.priority import lower_priority
@@ -67,19 +68,12 @@ class IndexReport:
     seconds: float = 0.0
 
 
-# Errors about reaching a file rather than about what it holds (hashing gives strerror,
-# decoding its own wording): the file is tried again at the next scan, since fixing its
-# permissions or remounting its drive does not change its size or mtime.
-_PASSING_ERRORS = ("permission denied", "file not found", "cannot read file", "no such file",
-                   "input/output error", "resource temporarily unavailable", "stale file handle")
-
-
 def _upsert_file(
     db: Any, path: str, root_id: int, st: os.stat_result, content_id: int | None, error: str | None
 ) -> None:
     """Record what a path holds now: a content, or the reason it could not be analysed."""
     mtime = st.st_mtime_ns
-    if error is not None and error.lower().startswith(_PASSING_ERRORS):
+    if error is not None and is_access_error(error):
         mtime = -1  # never equal to the file's: the next scan tries it again
     db.execute(
         "INSERT INTO files(path, root_id, size, mtime_ns, content_id, error) "
@@ -122,6 +116,11 @@ class Indexer:
     def changed_analyses(self) -> set[int]:
         """Contents whose stored analysis upkeep rewrote (re-analysed, or CLAP fused in)."""
         return self._upkeep.changed
+
+    @property
+    def files_failed(self) -> bool:
+        """Whether upkeep let go of a file that no longer decodes."""
+        return self._upkeep.files_failed
 
     # ------------------------------------------------------------------------------------
     def run(

@@ -69,7 +69,9 @@ class Library:
         p = os.path.abspath(os.path.expanduser(os.fspath(path)))
         if not os.path.isdir(p):
             raise LibraryError(f"not a folder: {p}")
-        rid = self.catalog.add_root(p)
+        # While a run indexes, roots inside this one keep their ids (its rows point at them):
+        # the next run, which the app queues for this folder, merges them.
+        rid = self.catalog.add_root(p, merge=not self._indexing)
         return self.catalog.root_path(rid) or p  # the root that holds it, if one already did
 
     def remove_root(self, path: str) -> None:
@@ -182,7 +184,7 @@ class Library:
             with self._lock:  # text search must read the new analyses and names
                 self._stale.update(ix.changed_analyses)
                 touched = rep is None or rep.indexed or rep.removed or rep.moved or rep.skipped
-                self._table_dirty = self._table_dirty or bool(touched)
+                self._table_dirty = self._table_dirty or bool(touched) or ix.files_failed
         return rep
 
     def search(self, q: Query) -> SearchResult:

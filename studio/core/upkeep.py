@@ -15,7 +15,7 @@ import numpy as np
 
 from studio.core import drums, zeroshot
 from studio.core.analysis import FileAnalysis, analyze_path
-from studio.core.audio import DecodeError, decode
+from studio.core.audio import DecodeError, decode, is_access_error
 from studio.core.catalog import Catalog
 from studio.core.embedders.base import Embedder
 from studio.core.embedders.builtin import EMBEDDER_ID as BUILTIN_ID
@@ -49,6 +49,7 @@ class Upkeep:
         self._save_all = save
         # Contents whose analysis this run rewrote: caches of parsed analyses drop them.
         self.changed: set[int] = set()
+        self.files_failed = False  # the back-fill let go of a file: tables of names change
 
     # ---- after an upgrade: vectors or analyses made by an older version ----------------------
     def upgrade(
@@ -160,21 +161,32 @@ class Upkeep:
         done = 0
         phase = f"embed:{emb.name}"
         report(Progress(phase, 0, total))
+        after = 0  # items are taken in id order; ones that cannot be read now are passed
         while not stop():
-            rows = self.catalog.items_missing(emb.id, limit=max(emb.batch_size, 8))
+            rows = self.catalog.items_missing(emb.id, limit=max(emb.batch_size, 8), after=after)
             if not rows:
                 break
+            after = rows[-1][0]
             clips, ids, failed = [], [], []
-            for iid, _cid, s, e, path in rows:
+            for iid, cid, s, e, path in rows:
                 span = e - s if e > s else emb.max_seconds
                 whole_item = emb is self.builtin
-                try:
-                    a = decode(
-                        path,
-                        sr=emb.sample_rate,
-                        offset_seconds=s,
-                        max_seconds=span + 0.05 if whole_item else min(span, emb.max_seconds),
-                    )
+                # This item's sound from the first of its files that reads. One that cannot
+                # be reached now (its drive unplugged, its folder locked) is left alone, with
+                # its sound (the scan keeps them too); one that no longer decodes lets go.
+                paths = [path] + self.catalog.paths_of(cid, but=path)
+                for path in paths:
+                    try:
+                        a = decode(
+                            path,
+                            sr=emb.sample_rate,
+                            offset_seconds=s,
+                            max_seconds=span + 0.05 if whole_item else min(span, emb.max_seconds),
+                        )
+                    except DecodeError as err:
+                        if not is_access_error(err.reason):
+                            failed.append((path, err.reason))
+                        continue
                     y = a.samples
                     if whole_item and e > s:
                         # The built-in embedder finds the onset against the item's peak: give
@@ -185,8 +197,7 @@ class Upkeep:
                             y = y[: max(n, 1)]
                     clips.append(y)
                     ids.append(iid)
-                except DecodeError as err:
-                    failed.append((path, err.reason))
+                    break
             vecs = emb.embed_audio(clips) if clips else np.zeros((0, emb.dim), np.float32)
             with self.catalog.write() as db:
                 for iid, v in zip(ids, vecs, strict=True):
@@ -195,13 +206,14 @@ class Upkeep:
                         (iid, emb.id, v.astype(np.float32).tobytes()),
                     )
                 for path, reason in failed:
-                    # The file went unreadable since it was analysed: record why on its row
-                    # and let go of the content; the next scan looks at the file again. Only
-                    # that file: an identical copy elsewhere gives the item its vector next.
+                    # The file no longer decodes (changed without a new mtime, or damaged):
+                    # record why on its row and let go of the content; the next scan looks
+                    # at the file again. Only that file: a copy elsewhere keeps the sound.
                     db.execute(
                         "UPDATE files SET error=?, content_id=NULL, mtime_ns=-1 WHERE path=?",
                         (reason, path),
                     )
+                    self.files_failed = True
             if ids:
                 index.add(np.array(ids, np.int64), vecs)
             done += len(rows)
