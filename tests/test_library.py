@@ -426,6 +426,13 @@ def test_a_filter_finds_k_matches_beyond_the_nearest_candidates(lib, tmp_path):
               Query(text="kick", k=5, filters=Filters(category="clap"))):
         hits = lib.search(q).hits
         assert [_kind(h.path) for h in hits] == ["Clap"] * 5
+    # Every sound that passes a filter can be found, however few: the 3 longest ones.
+    longest = sorted(lib.catalog.db.execute("SELECT duration FROM contents"))[-3][0]
+    for q in (Query(like=[kick], k=10, filters=Filters(min_seconds=longest)),
+              Query(text="snare", k=10, filters=Filters(min_seconds=longest))):
+        hits = lib.search(q).hits
+        assert len(hits) == 3 and all(h.duration >= longest for h in hits)
+    assert lib.search(Query(like=[kick], k=5, filters=Filters(min_seconds=99))).hits == []
 
 
 def test_like_a_library_file_overwritten_since_indexing_hears_what_it_holds_now(

@@ -317,6 +317,16 @@ class Catalog:
         ).fetchall()
         return [(int(a), int(b), float(c), float(d), str(e)) for a, b, c, d, e in rows]
 
+    def items_of_contents(self, content_ids: list[int]) -> list[int]:
+        """The ids of these contents' items (one-shots and loop windows), ascending."""
+        out: list[int] = []
+        for i in range(0, len(content_ids), 900):
+            chunk = content_ids[i : i + 900]
+            q = ",".join("?" * len(chunk))
+            out += [int(r[0]) for r in self.db.execute(
+                f"SELECT id FROM items WHERE content_id IN ({q})", chunk)]
+        return sorted(out)
+
     def paths_of(self, content_id: int, but: str | None = None) -> list[str]:
         """The paths of a content's files (less `but`), in path order."""
         return [

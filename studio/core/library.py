@@ -45,6 +45,8 @@ class ContentTable:
     built: float
     content_ids: list[int]  # per row, ascending
     names: list[str]  # per row: "folder/file" of the content's first file
+    durations: np.ndarray  # per row, seconds (0 when unknown), for filters
+    categories: np.ndarray  # per row, the stored category (object array), for filters
 
 
 class Library:
@@ -231,7 +233,7 @@ class Library:
             stale, self._stale = self._stale, set()
             self._table_dirty = False
         rows = db.execute(
-            "SELECT c.id, MIN(i.id), MIN(f.path) FROM contents c "
+            "SELECT c.id, MIN(i.id), MIN(f.path), c.duration, c.category FROM contents c "
             "JOIN items i ON i.content_id=c.id JOIN files f ON f.content_id=c.id "
             "GROUP BY c.id ORDER BY c.id"
         ).fetchall()
@@ -264,7 +266,9 @@ class Library:
             # Changed contents went last: back to content order, so ties rank as in a
             # table built from nothing.
             scores = scores.take(np.argsort(order, kind="stable"))
-        t = ContentTable(key, items, scores, time.monotonic(), cids, names)
+        durations = np.array([r[3] or 0.0 for r in rows], np.float32)
+        categories = np.array([r[4] for r in rows], dtype=object)
+        t = ContentTable(key, items, scores, time.monotonic(), cids, names, durations, categories)
         self._table = t
         return t
 

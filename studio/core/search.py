@@ -215,13 +215,18 @@ class Searcher:
         widen = q.filters.active() or bool(q.text)
         n_cand = max(64, q.k * (10 if widen else 4)) + len(exclude)
         size = max((len(lib.index_for(e)) for e in embs), default=0)
-        while True:
-            hits = self._like_among(q, qv, exclude, qprobs, embs, n_cand)
-            # Filters apply after ranking: when too few of the nearest pass, look further
-            # (a rim's neighbours, filtered to snares), up to the whole library.
-            if len(hits) >= q.k or not q.filters.active() or n_cand >= size + len(exclude):
-                return hits, [e.name for e in embs]
-            n_cand *= 4
+        hits = self._like_among(q, qv, exclude, qprobs, embs, n_cand)
+        if len(hits) < q.k and q.filters.active() and n_cand < size + len(exclude):
+            # Too few of the nearest pass the filters (a rim's neighbours, filtered to
+            # snares): rank exactly the items that pass, however far they are.
+            table = lib.content_table()
+            keep = _filter_mask(q.filters, table)
+            among = lib.catalog.items_of_contents(
+                [c for c, k in zip(table.content_ids, keep, strict=True) if k]
+            )
+            among = [i for i in among if i not in exclude]
+            hits = self._like_among(q, qv, exclude, qprobs, embs, n_cand, among) if among else []
+        return hits, [e.name for e in embs]
 
     def _like_among(
         self,
@@ -231,13 +236,20 @@ class Searcher:
         qprobs: dict[str, float],
         embs: list[Any],
         n_cand: int,
+        among: list[int] | None = None,
     ) -> list[Hit]:
-        """The hits among each embedder's n_cand nearest items."""
+        """The hits among each embedder's n_cand nearest items (of `among`, scored exactly,
+        when given)."""
         lib = self.lib
         found: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         cand: set[int] = set()
         for emb in embs:
-            labels, sims = lib.index_for(emb).query(qv[emb.id], n_cand)
+            if among is None:
+                labels, sims = lib.index_for(emb).query(qv[emb.id], n_cand)
+            else:
+                all_sims = lib.index_for(emb).get(among) @ qv[emb.id]
+                top = np.argsort(-all_sims, kind="stable")[:n_cand]
+                labels, sims = np.asarray(among, np.int64)[top], all_sims[top]
             found[emb.id] = (labels, sims)
             cand.update(int(x) for x in labels)
         cand -= exclude
@@ -311,6 +323,8 @@ class Searcher:
                 scores = (1 - CLAP_TEXT_MIX) * scores + CLAP_TEXT_MIX * csims
                 used.append(clap.name)
         order = np.argsort(-scores, kind="stable")
+        if q.filters.active():  # rank only what can pass (each hit is still checked)
+            order = order[_filter_mask(q.filters, table)[order]]
         n = max(q.k * (20 if q.filters.active() else 3), 64)
         while True:
             take = order[:n]
@@ -410,6 +424,28 @@ def _passes(f: Filters, r: dict[str, Any], an: dict[str, Any]) -> bool:
         return False
     words = an.get("words", {})
     return all(words.get(w, 0.0) >= 0.5 for w in f.words)
+
+
+def _filter_mask(f: Filters, table: Any) -> np.ndarray:
+    """Per row of a Library.content_table, whether it can pass the filters: what _passes
+    decides, from the table's columns (it keeps at least every row that passes)."""
+    scores = table.scores
+    keep = np.ones(len(table.item_ids), bool)
+    if f.category:
+        members = drums.filter_members(f.category)
+        cols = [scores.categories.index(c) for c in members if c in scores.categories]
+        p = scores.probs[:, cols].sum(axis=1) if cols else np.zeros(len(keep), np.float32)
+        keep &= np.isin(table.categories, members) | (p >= drums.FILTER_MIN_PROB - 1e-6)
+    if f.min_seconds is not None:
+        keep &= table.durations >= f.min_seconds - 1e-6
+    if f.max_seconds is not None:
+        keep &= table.durations <= f.max_seconds + 1e-6
+    for w in f.words:
+        if w in scores.word_names:
+            keep &= scores.words[:, scores.word_names.index(w)] >= 0.5 - 1e-6
+        else:
+            keep[:] = False  # no analysis measures it
+    return keep
 
 
 def _unchanged(path: str, size: int, mtime_ns: int) -> bool:
