@@ -563,3 +563,18 @@ def test_adding_a_folder_that_holds_the_one_being_indexed_waits_for_the_run(lib,
     rep = lib.index([str(outer)], workers=1)  # the run the app queues for it merges them
     assert lib.roots() == [str(outer)]
     assert (rep.indexed, rep.removed, rep.unchanged) == (0, 0, 30)
+
+
+def test_big_files_that_differ_only_in_the_middle_are_two_sounds(tmp_path):
+    from studio.core.scanner import content_hash
+
+    rng = np.random.default_rng(0)
+    body = rng.integers(-2000, 2000, size=(9_000_000, 2), dtype=np.int16)  # ~36 MB
+    a, b = tmp_path / "Song v1.wav", tmp_path / "Song v2.wav"
+    sf.write(a, body, 44100, subtype="PCM_16")
+    body[4_000_000:4_441_000] //= 2  # another take of 10 s in the middle
+    sf.write(b, body, 44100, subtype="PCM_16")
+    assert a.stat().st_size == b.stat().st_size > 32 * 1024**2
+    assert content_hash(str(a)) != content_hash(str(b))
+    shutil.copy(a, tmp_path / "copy.wav")
+    assert content_hash(str(tmp_path / "copy.wav")) == content_hash(str(a))
