@@ -39,6 +39,7 @@ class PreviewPanel(QWidget):
         self._pending: tuple[PreviewData, str, tuple[float, float] | None] | None = None
         self.region: tuple[float, float] | None = None
         self.data: PreviewData | None = None
+        self.peak = 1.0  # of the sample shown, linear: the waveform is drawn to it
 
     def ensure_plots(self) -> None:
         if self._wave is not None:
@@ -105,13 +106,18 @@ class PreviewPanel(QWidget):
         `region` (start, end seconds) is shaded: where a search matched inside the file."""
         self.data = d
         self.region = region
+        peak = 0.0
+        if not d.error and d.env_lo is not None and d.env_hi is not None and len(d.env_hi):
+            peak = max(float(np.max(np.abs(d.env_lo))), float(np.max(np.abs(d.env_hi))))
+        self.peak = min(peak, 1.0) if peak > 1e-6 else 1.0  # silence: the full scale
         name = d.path.rsplit("/", 1)[-1]
         if d.error:
             self.title.setText(f"{name} — cannot show: {d.error}")
         else:
             extra = f"  ·  {info}" if info else ""
             where = f"  ·  match at {region[0]:.2f}–{region[1]:.2f} s" if region else ""
-            self.title.setText(f"{name}  ·  {d.duration:.2f} s{where}{extra}")
+            level = f"  ·  peak {20 * np.log10(peak):.1f} dB" if peak > 1e-6 else ""
+            self.title.setText(f"{name}  ·  {d.duration:.2f} s{level}{where}{extra}")
         if self._wave is None:
             self._pending = (d, info, region)
             return
@@ -129,6 +135,9 @@ class PreviewPanel(QWidget):
         self._curve.setData(x, y)
         span = max(d.shown_seconds, 1e-3)
         self._wave.setXRange(0, span, padding=0)
+        # Drawn to its own peak, as the spectrogram is: a quiet hat fills the view as a loud
+        # kick does (the title gives the level).
+        self._wave.setYRange(-self.peak, self.peak, padding=0.04)
         if d.spec is not None:
             self._image.setImage(d.spec.T, autoLevels=False, levels=(-80.0, 0.0))
             self._image.setRect(QRectF(0.0, 0.0, span, float(SPEC_BINS)))

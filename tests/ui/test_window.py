@@ -204,3 +204,21 @@ def test_settings_are_remembered(make_window: Any, library: Any) -> None:
     w2 = make_window(library)
     assert w2.audition.auto_play is False
     assert w2.commands.auto_play.isChecked() is False
+
+
+def test_a_quiet_sample_is_drawn_to_its_peak_and_the_title_gives_the_level(
+    make_window: Any, empty_library: Any, tmp_path: Path
+) -> None:
+    import soundfile as sf
+
+    from studio.ui.preview_data import load_preview
+
+    w = make_window(empty_library)
+    t = np.arange(22050) / 44100
+    quiet = tmp_path / "quiet hat.wav"
+    sf.write(quiet, 0.1 * np.sin(2 * np.pi * 3000 * t) * np.exp(-t * 8), 44100)
+    w.preview.ensure_plots()
+    w.preview.show_data(load_preview(str(quiet)))
+    lo, hi = w.preview._wave.getPlotItem().viewRange()[1]
+    assert 0.09 < hi < 0.12 and -0.12 < lo < -0.09  # not the full scale of +-1
+    assert "peak -20.0 dB" in w.preview.title.text()
