@@ -287,7 +287,6 @@ def _cmd_search(args: argparse.Namespace) -> int:
         for f in q.get("like", []):
             if not os.path.isfile(f):
                 raise UsageError(f"no such file: {f}")
-    for q in queries:
         if "text" in q and not str(q["text"]).strip():
             raise UsageError("--text needs words (e.g. --text 'dusty snare')")
     if args.category or args.word:

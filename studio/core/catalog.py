@@ -216,20 +216,18 @@ class Catalog:
             new = int(cur.lastrowid or 0)
             for rid, rp in rows:
                 if merge and _inside(rp, path):
-                    db.execute("UPDATE files SET root_id=? WHERE root_id=?", (new, rid))
-                    db.execute("DELETE FROM roots WHERE id=?", (rid,))
+                    _fold_root(db, rid, new)
             return new
 
     def merge_nested_roots(self) -> None:
-        """Fold any root inside another into it (libraries made before add_root did)."""
+        """Fold any root inside another into the outermost (libraries made before add_root
+        did)."""
         with self.write() as db:
-            rows = [(int(i), p) for i, p in db.execute("SELECT id, path FROM roots")]
-            for rid, rp in rows:
-                outer = [oid for oid, op in rows if _inside(rp, op)]
+            paths = {int(i): p for i, p in db.execute("SELECT id, path FROM roots")}
+            for rid, rp in paths.items():
+                outer = [oid for oid, op in paths.items() if _inside(rp, op)]
                 if outer:
-                    top = min(outer, key=lambda oid: len(dict(rows)[oid]))
-                    db.execute("UPDATE files SET root_id=? WHERE root_id=?", (top, rid))
-                    db.execute("DELETE FROM roots WHERE id=?", (rid,))
+                    _fold_root(db, rid, min(outer, key=lambda oid: len(paths[oid])))
 
     def root_path(self, root_id: int) -> str | None:
         r = self.db.execute("SELECT path FROM roots WHERE id=?", (root_id,)).fetchone()
@@ -421,6 +419,12 @@ class Catalog:
 
 def _statements(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def _fold_root(db: sqlite3.Connection, inner: int, outer: int) -> None:
+    """Root `inner` becomes part of root `outer`: its files keep their rows."""
+    db.execute("UPDATE files SET root_id=? WHERE root_id=?", (outer, inner))
+    db.execute("DELETE FROM roots WHERE id=?", (inner,))
 
 
 def _inside(path: str, folder: str) -> bool:

@@ -187,13 +187,14 @@ class Indexer:
             # that is unplugged or a share that is not mounted) hides its files, it does not
             # delete them: they keep their rows, analyses and vectors until it reads again.
             hidden = tuple(d.rstrip(os.sep) + os.sep for d, _ in res.unreadable_dirs)
-            gone = [
-                row
-                for p, row in have.items()
-                if p not in res.found and not (hidden and p.startswith(hidden))
-            ]
-            rep.unchanged += sum(1 for p in have if hidden and p not in res.found
-                                 and p.startswith(hidden))
+            gone = []
+            for p, known in have.items():
+                if p in res.found:
+                    continue
+                if hidden and p.startswith(hidden):
+                    rep.unchanged += 1
+                else:
+                    gone.append(known)
             link: list[tuple[str, os.stat_result, int]] = []
             need: list[tuple[str, os.stat_result]] = []
             for path, st in sorted(res.found.items()):

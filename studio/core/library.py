@@ -242,9 +242,13 @@ class Library:
         names = [
             f"{os.path.basename(os.path.dirname(r[2]))}/{os.path.basename(r[2])}" for r in rows
         ]
-        kept: list[int] = []  # rows of the old table still right, in order
+        parts: list[ScoreTable] = []
+        order: list[int] = []  # the content of each row of `parts`, in turn
         todo: list[int] = []  # positions in `rows` to (re)build
-        if t is not None:
+        if t is None:
+            todo = list(range(len(rows)))
+        else:
+            kept: list[int] = []  # rows of the old table still right, in order
             old = {cid: i for i, cid in enumerate(t.content_ids)}
             for j, cid in enumerate(cids):
                 i = old.get(cid)
@@ -252,16 +256,13 @@ class Library:
                     kept.append(i)
                 else:
                     todo.append(j)
-        else:
-            todo = list(range(len(rows)))
-        parts = []
-        if kept:
-            same = len(kept) == len(t.content_ids)  # type: ignore[union-attr]
-            parts.append(t.scores if same else t.scores.take(kept))  # type: ignore[union-attr]
+            if kept:
+                parts.append(t.scores if len(kept) == len(t.content_ids) else t.scores.take(kept))
+                order = [t.content_ids[i] for i in kept]
         parts += [self._score_rows([cids[j] for j in c], [names[j] for j in c])
                   for c in iter_batches(todo, 900)]
         scores = ScoreTable.concat(parts)
-        order = [t.content_ids[i] for i in kept] + [cids[j] for j in todo]  # type: ignore[union-attr]
+        order += [cids[j] for j in todo]
         if any(a > b for a, b in zip(order, order[1:], strict=False)):
             # Changed contents went last: back to content order, so ties rank as in a
             # table built from nothing.

@@ -9,7 +9,7 @@ of an upgrade (decoding and analysing every sound again) runs in the indexer's p
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -174,18 +174,17 @@ class Upkeep:
                 # This item's sound from the first of its files that reads. One that cannot
                 # be reached now (its drive unplugged, its folder locked) is left alone, with
                 # its sound (the scan keeps them too); one that no longer decodes lets go.
-                paths = [path] + self.catalog.paths_of(cid, but=path)
-                for path in paths:
+                for p in self._copies(cid, path):
                     try:
                         a = decode(
-                            path,
+                            p,
                             sr=emb.sample_rate,
                             offset_seconds=s,
                             max_seconds=span + 0.05 if whole_item else min(span, emb.max_seconds),
                         )
                     except DecodeError as err:
                         if not is_access_error(err.reason):
-                            failed.append((path, err.reason))
+                            failed.append((p, err.reason))
                         continue
                     y = a.samples
                     if whole_item and e > s:
@@ -220,6 +219,11 @@ class Upkeep:
             report(Progress(phase, done, total, rows[-1][4]))
             self._save_all()
         return done
+
+    def _copies(self, content_id: int, first: str) -> Iterator[str]:
+        """`first`, then the content's other files: looked up only if `first` fails."""
+        yield first
+        yield from self.catalog.paths_of(content_id, but=first)
 
     def zero_shot(self, emb: Embedder) -> None:
         """Fuse the text-audio model's zero-shot category into every analysis lacking it."""

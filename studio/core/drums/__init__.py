@@ -25,14 +25,13 @@ from studio.core.drums.descriptors import (
 from studio.core.drums.features import clean, feature_vector, measure
 from studio.core.drums.query import (
     CATEGORY_GROUPS,
-    WORD_SYNONYMS,
     Query,
     ScoreTable,
-    _tokens,
     category_word,
     parse_query,
     score,
     score_table,
+    sound_words,
 )
 from studio.core.embedders import builtin
 
@@ -94,9 +93,7 @@ def filter_words(name: str) -> tuple[str, ...]:
     n = name.strip().lower()
     if n in WORD_DEFINITIONS:
         return (n,)
-    toks = _tokens(n)
-    means = WORD_SYNONYMS.get(toks[0], {}) if len(toks) == 1 else {}
-    wanted = tuple(w for w, d in means.items() if d > 0 and w in WORD_DEFINITIONS)
+    wanted = tuple(w for w, d in sound_words(n).items() if d > 0 and w in WORD_DEFINITIONS)
     if wanted:
         return wanted
     raise ValueError(

@@ -113,6 +113,13 @@ def category_word(text: str) -> str | None:
     return CATEGORY_WORDS.get(toks[0]) if len(toks) == 1 else None
 
 
+def sound_words(text: str) -> dict[str, int]:
+    """The sound words one producer's word names, +1 wanted / -1 not ('dusty': noisy and
+    lofi, 'lo-fi': lofi), else {}."""
+    toks = _tokens(text)
+    return WORD_SYNONYMS.get(toks[0], {}) if len(toks) == 1 else {}
+
+
 # Each phrase rule with a substring it cannot match without: text search tokenises every
 # file name of the library when its table is built, and most names hold none of them.
 _PHRASE_RULES = [
@@ -242,7 +249,7 @@ class ScoreTable:
             for tok in r.tokens:
                 index.setdefault(tok, []).append(i)
         return cls(
-            probs.astype(np.float32, copy=False),
+            probs,
             tuple(categories),
             words,
             word_names,
