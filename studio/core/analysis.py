@@ -56,10 +56,11 @@ def _analyze(path: str) -> FileAnalysis:
     if not np.any(y):
         return FileAnalysis(path, error="silent (every sample is zero)")
     # The whole sound's embedding: a one-shot's vector, and evidence for its category when
-    # the sound is no longer than what the category model hears (else analyze makes its own).
-    whole = builtin.features(y)
+    # the sound is no longer than what the category model hears (else analyze makes its own
+    # from the head, and a long loop never needs the whole one).
     short = len(y) <= int(drums.ANALYSIS_SECONDS * sr)
-    an = drums.analyze(y, sr, duration=audio.duration, embedding=whole if short else None)
+    whole = builtin.features(y) if short else None
+    an = drums.analyze(y, sr, duration=audio.duration, embedding=whole)
     analysed = min(audio.duration, len(y) / sr)
     # A loop is cut into overlapping windows so a hit inside it can be found; a one-shot,
     # however long its tail, is one item.
@@ -69,7 +70,7 @@ def _analyze(path: str) -> FileAnalysis:
         vecs = np.stack([builtin.features(c) for c in clips]).astype(np.float32)
     else:
         wins = [(0.0, analysed)]
-        vecs = whole[None, :].astype(np.float32)
+        vecs = (builtin.features(y) if whole is None else whole)[None, :].astype(np.float32)
     return FileAnalysis(
         path, duration=audio.duration, sr=sr, windows=wins, vectors=vecs, analysis=an
     )
