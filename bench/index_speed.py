@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -74,6 +75,7 @@ def main() -> int:
         durs = [sf.info(p).duration for p in paths[:200]]
         print(f"{n} WAV one-shots, median {np.median(durs):.2f} s, cores: {os.cpu_count()}")
         data = tmp / "data"
+        cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
         r = subprocess.run(
             [sys.executable, "-m", "studio", "index", str(tmp / "lib"), "--data-dir", str(data)],
@@ -81,11 +83,17 @@ def main() -> int:
             text=True,
         )
         wall = time.perf_counter() - t
+        cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
         if r.returncode:
             print(r.stderr)
             return 1
         print(f"studio index (process start to exit): {n / wall:7.1f} files/s  ({wall:.1f} s)")
         print(f"  summary: {r.stdout.strip().splitlines()[0]}")
+        # CPU time is steadier than wall time on a shared machine: the files/s two idle cores
+        # would give is about cores / (CPU per file), less the start-up.
+        print(f"  CPU, every process: {cpu:.1f} s, {cpu / n * 1e3:.2f} ms per file "
+              f"(2 idle cores: ~{2 * n / cpu:.0f} files/s)")
         t = time.perf_counter()
         subprocess.run(
             [sys.executable, "-m", "studio", "index", "--data-dir", str(data)],

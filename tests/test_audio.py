@@ -34,6 +34,32 @@ def test_decodes_each_format_to_mono_float32(tmp_path, ext, fmt, subtype):
     assert np.max(np.abs(a.samples)) > 0.3
 
 
+@pytest.mark.parametrize("channels", [1, 2, 3])
+@pytest.mark.parametrize(
+    "ext,fmt,subtype",
+    [
+        ("wav", "WAV", "PCM_16"), ("wav", "WAV", "PCM_24"), ("wav", "WAV", "PCM_32"),
+        ("wav", "WAV", "PCM_U8"), ("wav", "WAV", "FLOAT"), ("aiff", "AIFF", "PCM_S8"),
+        ("flac", "FLAC", "PCM_16"), ("flac", "FLAC", "PCM_24"),
+    ],
+)  # fmt: skip
+def test_integer_pcm_read_as_integers_gives_libsndfiles_floats(
+    tmp_path, ext, fmt, subtype, channels
+):
+    """decode reads integer PCM as integers and scales it itself (faster): the samples must
+    be what libsndfile's own float conversion gives, full scale and odd values included."""
+    rng = np.random.default_rng(7)
+    y = rng.uniform(-1.0, 1.0, (3000, channels)).astype(np.float32)
+    y[:4] = [[1.0], [-1.0], [0.5], [-0.999]]
+    p = tmp_path / f"x.{ext}"
+    sf.write(p, y, 44100, format=fmt, subtype=subtype)
+    ref, _ = sf.read(p, dtype="float32", always_2d=True)
+    a = decode(p)
+    assert a.samples.dtype == np.float32 and a.samples.shape == (3000,)
+    np.testing.assert_allclose(a.samples, ref.mean(axis=1), rtol=0, atol=2e-7)
+    assert np.abs(a.samples).max() <= 1.0
+
+
 def test_max_seconds_reads_only_the_start(tmp_path):
     p = tmp_path / "long.wav"
     sf.write(p, np.zeros(44100 * 20, np.float32) + 0.1, 44100)

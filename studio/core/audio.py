@@ -89,7 +89,8 @@ def decode(
             if start:
                 f.seek(min(start, max(total - 1, 0)))
             frames = -1 if max_seconds is None else int(max_seconds * native_sr)
-            data = f.read(frames=frames, dtype="float32", always_2d=True)
+            dtype, scale = _READ_AS.get(str(f.subtype), ("float32", 1.0))
+            data = f.read(frames=frames, dtype=dtype, always_2d=True)
     except DecodeError:
         raise
     except PermissionError:
@@ -100,9 +101,13 @@ def decode(
         raise DecodeError(_reason(e)) from None
     if data.shape[0] == 0:
         raise DecodeError("no audio frames (zero length)")
-    # a mat-vec product: ~40x faster than data.mean(axis=1) on interleaved frames
+    # A mat-vec product mixes to mono and scales integers to +-1 in one pass (~40x faster
+    # than data.mean(axis=1) on interleaved frames).
     ch = data.shape[1]
-    mono = data @ np.full(ch, 1.0 / ch, np.float32) if ch > 1 else data[:, 0]
+    if ch == 1 and scale == 1.0:
+        mono = data[:, 0]
+    else:
+        mono = data @ np.full(ch, scale / ch, np.float32)
     mono = np.ascontiguousarray(mono, dtype=np.float32)
     if not np.all(np.isfinite(mono)):
         mono = np.nan_to_num(mono, nan=0.0, posinf=0.0, neginf=0.0)
@@ -111,6 +116,18 @@ def decode(
         mono = resample(mono, native_sr, sr)
         return Audio(mono, sr, duration)
     return Audio(mono, native_sr, duration)
+
+
+# Integer PCM is read as integers and scaled here: libsndfile's own conversion to float is
+# ~2x slower (0.80 against 0.34 ms for the dev corpus's 16-bit one-shots), and the result is
+# the same to the bit (libsndfile divides by 0x8000 / 0x80000000 too; tests/test_audio.py).
+_READ_AS: dict[str, tuple[str, float]] = {
+    "PCM_16": ("int16", 1.0 / 0x8000),
+    "PCM_S8": ("int16", 1.0 / 0x8000),
+    "PCM_U8": ("int16", 1.0 / 0x8000),
+    "PCM_24": ("int32", 1.0 / 0x80000000),
+    "PCM_32": ("int32", 1.0 / 0x80000000),
+}
 
 
 def resample(y: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
