@@ -129,10 +129,15 @@ class PreviewPanel(QWidget):
             self._curve.setData([], [])
             self._image.clear()
             return
-        x = np.repeat(d.env_t, 2)
-        y = np.empty(len(x), np.float32)
-        y[0::2], y[1::2] = d.env_lo, d.env_hi
-        self._curve.setData(x, y)
+        if d.env_lo is d.env_hi or np.array_equal(d.env_lo, d.env_hi):
+            # Samples, not buckets (a short sound): a line through them. As min/max pairs
+            # each would be a segment of no length, and nothing would show.
+            self._curve.setData(d.env_t, d.env_lo, connect="all")
+        else:
+            x = np.repeat(d.env_t, 2)
+            y = np.empty(len(x), np.float32)
+            y[0::2], y[1::2] = d.env_lo, d.env_hi
+            self._curve.setData(x, y, connect="pairs")
         span = max(d.shown_seconds, 1e-3)
         self._wave.setXRange(0, span, padding=0)
         # Drawn to its own peak, as the spectrogram is: a quiet hat fills the view as a loud

@@ -35,9 +35,11 @@ class PreviewData:
 
 def envelope(y: np.ndarray, sr: int, points: int = ENVELOPE_POINTS
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Min/max per bucket so a transient is never lost to decimation."""
+    """Min/max per bucket so a transient is never lost to decimation. A sound too short for
+    buckets of two samples or more (under 2 x points samples: ~70 ms at 44.1 kHz) comes back
+    as its samples, lo and hi the same array: the panel draws that as a line through them."""
     n = len(y)
-    if n <= points:
+    if n < 2 * points:
         t = np.arange(n, dtype=np.float32) / sr
         return t, y, y
     per = n // points
@@ -47,11 +49,17 @@ def envelope(y: np.ndarray, sr: int, points: int = ENVELOPE_POINTS
 
 
 def spectrogram(y: np.ndarray, sr: int) -> tuple[np.ndarray, float, float]:
-    """Magnitude in dB on log-spaced frequency rows; (frames x SPEC_BINS, f_lo, f_hi)."""
+    """Magnitude in dB on log-spaced frequency rows; (frames x SPEC_BINS, f_lo, f_hi).
+
+    Up to SPEC_FRAMES frames whatever the length: a 100 ms snare gets ~300 columns (its
+    attack and decay), not the 6 that a fixed hop of a quarter frame would give it, and a
+    frame no longer than a quarter of the sound (down to 256 samples)."""
     n_fft = 1024 if sr <= 24000 else 2048
+    while n_fft > 256 and len(y) < 4 * n_fft:  # short sounds: a shorter frame, less smear
+        n_fft //= 2
     if len(y) < n_fft:
         y = np.pad(y, (0, n_fft - len(y)))
-    hop = max(n_fft // 4, (len(y) - n_fft) // SPEC_FRAMES + 1)
+    hop = max(8, -(-(len(y) - n_fft) // (SPEC_FRAMES - 1)))
     starts = np.arange(0, len(y) - n_fft + 1, hop)
     idx = starts[:, None] + np.arange(n_fft)[None, :]
     frames = y[idx] * np.hanning(n_fft).astype(np.float32)
