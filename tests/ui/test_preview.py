@@ -49,7 +49,7 @@ def test_waveform_is_drawn_for_short_and_long_sounds(
     if n < 2 * ENVELOPE_POINTS:
         assert np.array_equal(d.env_lo, y)  # the samples themselves
     # columns enough to see the attack and the decay of even the shortest hit
-    assert d.spec.shape[0] >= min(SPEC_FRAMES // 2, n // 16)
+    assert d.spec.shape[0] >= min(SPEC_FRAMES // 4, n // 16)
     panel = PreviewPanel()
     qtbot.addWidget(panel)
     panel.resize(900, 300)
