@@ -97,8 +97,10 @@ class Actions:
     def selected_paths(self) -> list[str]:
         """The samples selected in whichever list has (or last had) the focus."""
         w = self.w
-        if w.library.view.hasFocus():
-            return w.library.selected_paths()
+        if w.library.view.hasFocus() or (
+            w.last_list is w.library.view and not w.results.view.hasFocus()
+        ):
+            return w.library.selected_paths() or w.results.view.selected_paths()
         paths = w.results.view.selected_paths()
         return paths or w.library.selected_paths()
 
@@ -148,8 +150,16 @@ class Actions:
             a.triggered.connect(lambda _c=False, n=name: self._set_device(n))
 
     def _set_device(self, name: str) -> None:
-        self.w.settings.set(S.OUTPUT_DEVICE, name)
-        self.w.player.open(name)
+        """Switch output; the choice is kept only when the device opens (a bad one saved
+        would leave the next launch silent too)."""
+        w = self.w
+        if w.player.open(name):
+            w.settings.set(S.OUTPUT_DEVICE, name)
+            return
+        now = "nothing" if not w.player.available() else (
+            w.settings.get(S.OUTPUT_DEVICE) or "the system default")
+        w.status.show_error(f"Cannot play through {name or 'the system default'}: "
+                            f"{w.player.open_error} — still playing through {now}.")
 
     def show_context_menu(self, pos: QPoint, paths: list[str]) -> None:
         if not paths:

@@ -44,34 +44,83 @@ def _item(path: str, is_dir: bool, root: bool = False) -> QStandardItem:
     return it
 
 
+def _loaded(item: QStandardItem) -> bool:
+    """Whether a folder item lists its contents (not just the placeholder row)."""
+    return not (item.rowCount() == 1 and item.child(0).text() == _PLACEHOLDER
+                and item.child(0).data(PATH_ROLE) is None)
+
+
+def _listing(folder: str) -> list[tuple[str, bool]] | str:
+    """(path, is folder) of what `folder` shows, folders first, by name; or why not."""
+    try:
+        with os.scandir(folder) as it:
+            entries = [(e.name, e.path, e.is_dir()) for e in it if not e.name.startswith(".")]
+    except OSError as e:
+        return e.strerror or str(e)
+    dirs = sorted((p for n, p, d in entries if d), key=lambda p: os.path.basename(p).lower())
+    files = sorted((p for n, p, d in entries if not d and is_audio_path(n)),
+                   key=lambda p: os.path.basename(p).lower())
+    return [(p, True) for p in dirs] + [(p, False) for p in files]
+
+
 class LibraryModel(QStandardItemModel):
+    """Library folders, each listed lazily (a folder is read when first expanded).
+
+    Changes are made in place, row by row: adding or removing a folder, or files arriving
+    on disk, leave the other rows, their expansion and the current item as they were."""
+
     def set_roots(self, roots: list[str]) -> None:
-        self.clear()
-        for r in sorted(roots, key=lambda p: os.path.basename(p).lower()):
-            self.appendRow(_item(r, True, root=True))
+        want = sorted(roots, key=lambda p: os.path.basename(p).lower())
+        for row in reversed(range(self.rowCount())):
+            if self.item(row).data(PATH_ROLE) not in want:
+                self.removeRow(row)
+        self._merge(None, [(r, True) for r in want])
 
     def populate(self, index: QModelIndex) -> None:
         item = self.itemFromIndex(index)
-        if item is None or not item.data(IS_DIR_ROLE):
-            return
-        if not (item.rowCount() == 1 and item.child(0).text() == _PLACEHOLDER
-                and item.child(0).data(PATH_ROLE) is None):
+        if item is None or not item.data(IS_DIR_ROLE) or _loaded(item):
             return
         item.removeRows(0, item.rowCount())
-        try:
-            with os.scandir(item.data(PATH_ROLE)) as it:
-                entries = [(e.name, e.path, e.is_dir()) for e in it if not e.name.startswith(".")]
-        except OSError as e:
-            err = QStandardItem(f"cannot read: {e.strerror or e}")
+        entries = _listing(item.data(PATH_ROLE))
+        if isinstance(entries, str):
+            err = QStandardItem(f"cannot read: {entries}")
             err.setEditable(False)
             item.appendRow(err)
             return
-        dirs = sorted((p for n, p, d in entries if d), key=lambda p: os.path.basename(p).lower())
-        files = sorted((p for n, p, d in entries if not d and is_audio_path(n)),
-                       key=lambda p: os.path.basename(p).lower())
-        rows = [_item(p, True) for p in dirs] + [_item(p, False) for p in files]
-        for r in rows:
-            item.appendRow(r)
+        for path, is_dir in entries:
+            item.appendRow(_item(path, is_dir))
+
+    def refresh_loaded(self) -> None:
+        """Re-read every folder already listed: files that arrived or left since."""
+        stack = [self.item(r) for r in range(self.rowCount())]
+        while stack:
+            item = stack.pop()
+            if not _loaded(item):
+                continue
+            entries = _listing(item.data(PATH_ROLE))
+            if isinstance(entries, str):
+                continue  # unreadable for now: keep what was listed
+            keep = {p for p, _ in entries}
+            for row in reversed(range(item.rowCount())):
+                if item.child(row).data(PATH_ROLE) not in keep:
+                    item.removeRow(row)
+            self._merge(item, entries)
+            stack += [item.child(r) for r in range(item.rowCount())
+                      if item.child(r).data(IS_DIR_ROLE)]
+
+    def _merge(self, parent: QStandardItem | None, entries: list[tuple[str, bool]]) -> None:
+        """Insert the `entries` (in display order) that `parent` (None: the top level, the
+        library folders) lacks, where they go; the rows it has are a subsequence of them."""
+        for i, (path, is_dir) in enumerate(entries):
+            child = self.item(i) if parent is None else parent.child(i)
+            if child is None or child.data(PATH_ROLE) != path:
+                new = [_item(path, is_dir, root=parent is None)]
+                # The list overloads: PySide6's insertRow(int, QStandardItem) on an item
+                # does not take ownership, and the new item is collected (a dead row).
+                if parent is None:
+                    self.insertRow(i, new)
+                else:
+                    parent.insertRow(i, new)
 
     def mimeTypes(self) -> list[str]:
         return ["text/uri-list"]

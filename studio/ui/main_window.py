@@ -12,7 +12,14 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QMainWindow,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.core.audio import is_audio_path
 from studio.core.library import Library, LibraryError
@@ -49,6 +56,12 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Studio")
         self.lib, self.settings = lib, settings
         self.like: list[str] = []
+        self._good_like: list[str] = []  # the like-samples of the last search that worked
+        # A re-run because the library changed keeps the user's place (selection, current
+        # row, sort): (selected paths, current path) while one is on its way.
+        self._keep_place: tuple[list[str], str | None] | None = None
+        self._restoring = False
+        self.last_list: QWidget | None = None  # the library tree or the results, last focused
         self._index_on_start = index_on_start
         self._shown_once = False
         self._closed = False
@@ -118,6 +131,9 @@ class MainWindow(QMainWindow):
         self.status.cancel_requested.connect(self.indexer.cancel)
         self.status.skipped_clicked.connect(self.show_skipped)
         self.status.error_clicked.connect(self.show_last_error)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._focus_changed)
         notifier.error.connect(self._on_error)
 
     def _restore(self) -> None:
@@ -175,7 +191,7 @@ class MainWindow(QMainWindow):
         try:
             root = self.lib.add_root(path)
         except LibraryError as e:
-            self.status.show_error(f"Cannot add that folder: {e}")
+            self._show_error("Add folder", f"Cannot add that folder: {e}")
             return
         self.settings.set(S.LAST_FOLDER, os.path.dirname(root))
         self.refresh_library()
@@ -188,6 +204,7 @@ class MainWindow(QMainWindow):
         self.lib.remove_root(root)
         self.refresh_library()
         self.status.say(f"Removed {root} from the library (the files are untouched).")
+        self.refresh_results()  # its samples leave the results on screen
 
     def try_demo_kit(self) -> None:
         from studio.ui.demo_kit import make_demo_kit
@@ -206,15 +223,32 @@ class MainWindow(QMainWindow):
     def _index_finished(self, rep: Any) -> None:
         self.status.set_indexing(None)
         self.refresh_library_counts(rep)
-        if rep is not None and not self.results.model.hits and (self.like or
-                                                                self.search_bar.text()):
-            self.run_query()
+        self.library.model.refresh_loaded()  # files that arrived show in open folders
+        changed = rep is not None and bool(
+            rep.indexed or rep.removed or rep.moved or rep.reanalysed
+            or any(rep.embedded.values())
+        )
+        if changed or (rep is not None and not self.results.model.hits):
+            # What is on screen was ranked before this run: new, gone or re-embedded sounds.
+            self.refresh_results()
 
     def refresh_library_counts(self, rep: Any) -> None:
         info = self.lib.catalog.stats()
         n = info.get("files_ok", 0)
         self.status.set_skipped(len(self.lib.catalog.errors()))
-        if rep is not None and rep.cancelled:
+        if rep is not None and rep.unreadable_dirs:
+            # An unplugged drive or a folder gone: its samples are kept, and the user must
+            # know why they do not play.
+            path, why = rep.unreadable_dirs[0]
+            more = len(rep.unreadable_dirs) - 1
+            self._show_error(
+                "Library folder unreadable",
+                f"Cannot read {path}: {why}"
+                + (f" (and {more} more folder{'s' * (more > 1)})" if more else "")
+                + " — its samples are kept until it can be read again (click ⚠)",
+                "\n".join(f"{p}: {r}" for p, r in rep.unreadable_dirs),
+            )
+        elif rep is not None and rep.cancelled:
             self.status.say(f"Indexing stopped — {n:,} samples ready; the rest resumes next time.")
         else:
             self.status.say(f"{n:,} samples in the library" if n else "")
@@ -237,11 +271,23 @@ class MainWindow(QMainWindow):
         q = self.query()
         if q is None:
             self.searcher.cancel()
+            self._keep_place = None
             self.results.set_hits([])
             self.results.set_header("Drop a sample anywhere, or describe a sound")
+            self.results.show_welcome(not self.lib.roots())  # the first-run page comes back
             return
         self.results.show_welcome(False)
         self.searcher.search(q)
+
+    def refresh_results(self) -> None:
+        """The library changed under the results on screen: run their query again, keeping
+        the selection, the current sample and the sort (nothing re-plays)."""
+        if self.query() is None:
+            return
+        cur = self.results.view.currentIndex()
+        self._keep_place = (self.results.view.selected_paths(),
+                            cur.data(PATH_ROLE) if cur.isValid() else None)
+        self.run_query()
 
     def find_similar(self, paths: list[str]) -> None:
         audio = [os.path.abspath(p) for p in paths if is_audio_path(p) and os.path.isfile(p)]
@@ -252,6 +298,7 @@ class MainWindow(QMainWindow):
             return
         self.results.set_message("")
         self.like = audio
+        self._keep_place = None
         self.run_query()
 
     def clear_like(self) -> None:
@@ -259,16 +306,32 @@ class MainWindow(QMainWindow):
         self.run_query()
 
     def _show_results(self, res: Any, header: str) -> None:
+        self._good_like = list(self.like)
+        keep, self._keep_place = self._keep_place, None
         self.results.show_welcome(False)
         self.results.set_message("")
-        self.results.set_hits(res.hits)
+        self._restoring = keep is not None
+        try:
+            self.results.set_hits(res.hits, keep=keep)
+        finally:
+            self._restoring = False
         self.results.set_header(header, like_active=bool(self.like))
         self.status.say(f"{len(res.hits):,} results in {res.ms:.0f} ms "
                         f"({', '.join(res.embedders)})")
 
     def _search_failed(self, why: str) -> None:
+        self._keep_place = None
+        if self.like != self._good_like:
+            # The sample just dropped cannot be searched with (unreadable, not audio): go
+            # back to the query that worked, or every later search would fail the same way.
+            self.like = list(self._good_like)
+            self.results.clear_like.setVisible(bool(self.like))
         self.results.set_message(why)
         self.status.say(why)
+
+    def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        if new is self.library.view or new is self.results.view:
+            self.last_list = new
 
     def focus_results(self) -> None:
         v = self.results.view
@@ -278,6 +341,8 @@ class MainWindow(QMainWindow):
 
     def _result_current(self, cur: QModelIndex, _prev: QModelIndex) -> None:
         path = cur.data(PATH_ROLE) if cur.isValid() else None
+        if self._restoring and path == self.audition.current:
+            return  # the same sample, back in its place after a refresh: nothing to redo
         if path:
             hit = self.results.model.hits[cur.row()]
             self.audition.select(path, hit_info(hit), region=match_window(hit))
@@ -306,8 +371,14 @@ class MainWindow(QMainWindow):
 
     # ---- errors ------------------------------------------------------------------------------
     def _on_error(self, title: str, message: str, details: str) -> None:
-        self._last_error = (title, message, details)
-        self.status.show_error(f"{title} failed: {message} (click ⚠ for details)")
+        self._show_error(title, f"{title} failed: {message} (click ⚠ for details)", details,
+                         message)
+
+    def _show_error(self, title: str, text: str, details: str = "",
+                    message: str | None = None) -> None:
+        """`text` in the status bar with ⚠, which opens this error (never an older one)."""
+        self._last_error = (title, text if message is None else message, details)
+        self.status.show_error(text)
 
     def show_last_error(self) -> None:
         if self._last_error:

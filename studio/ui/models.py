@@ -110,6 +110,10 @@ class ModelsController(QObject):
         self.embedding: tuple[str, int, int] | None = None
         self.busy: set[str] = set()  # a link/unlink is being done
         self._wanted: set[str] = set()  # just downloaded or linked: use once seen ready
+        # Models whose weights an index run could not load ("failed: why"): the files look
+        # complete to the status check, which would say "ready"; this stays until the user
+        # downloads, links or unlinks the model again.
+        self._load_failed: dict[str, str] = {}
         self._workers: dict[str, Worker] = {}
         self._closed = False
         self._status = LatestRunner("Model status", self)
@@ -135,6 +139,7 @@ class ModelsController(QObject):
     def download(self, name: str) -> None:
         if name in self._workers:
             return
+        self._load_failed.pop(name, None)
         self.downloads[name] = (0, 0)
         self._workers[name] = start_worker(
             _download_job, self.lib, name, title=f"Downloading {LABELS[name]}", notify=False,
@@ -152,6 +157,7 @@ class ModelsController(QObject):
     def link(self, name: str, folder: str) -> None:
         if name in self._workers:
             return
+        self._load_failed.pop(name, None)
         self.busy.add(name)
         self._workers[name] = start_worker(
             _link_job, self.lib, name, folder, title=f"Linking {LABELS[name]}", notify=False,
@@ -163,6 +169,7 @@ class ModelsController(QObject):
     def unlink(self, name: str) -> None:
         if name in self._workers:
             return
+        self._load_failed.pop(name, None)
         self.busy.add(name)
         in_use = self.states.get(name) == "loaded"
         note = f"{LABELS[name]} is unlinked" + (
@@ -185,10 +192,12 @@ class ModelsController(QObject):
         self.infos = infos
         loading = self.indexer.running()
         for name, info in infos.items():
-            if not (loading and self.states.get(name) == "loading" and info.state == "ready"):
+            if info.state == "ready" and name in self._load_failed:
+                self.states[name] = self._load_failed[name]
+            elif not (loading and self.states.get(name) == "loading" and info.state == "ready"):
                 self.states[name] = info.state
         ready = [n for n in NAMES if n in self._wanted and infos.get(n) is not None
-                 and infos[n].state == "ready"]
+                 and infos[n].state == "ready" and n not in self._load_failed]
         self._wanted.clear()
         self.changed.emit()
         if ready:
@@ -236,6 +245,10 @@ class ModelsController(QObject):
         for name, state in states.items():
             if name in NAMES:
                 self.states[name] = state
+                if state.startswith("failed"):
+                    self._load_failed[name] = state
+                elif state == "loaded":
+                    self._load_failed.pop(name, None)
         self.changed.emit()
 
     def _index_progress(self, p: Any) -> None:

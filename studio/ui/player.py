@@ -126,6 +126,7 @@ class Player(QObject):
         self._factory = output_factory or SoundDeviceOutput
         self._out: Output | None = None
         self.error = "not started"
+        self.open_error = ""  # why the last open() failed
         self.gain = 0.9
         self.path: str | None = None
         self.offset = 0.0  # seconds into the file where the playing buffer starts
@@ -149,17 +150,23 @@ class Player(QObject):
         return self._out is not None
 
     def open(self, device: str = "") -> bool:
-        self.close()
+        """Play through `device` ("" the system default). The output playing now is closed
+        only once the new one has started: a busy or unplugged interface leaves playback as
+        it was (False, and `open_error` says why)."""
         try:
             out = self._factory(device)
             n = max(1, int(out.samplerate * FADE_SECONDS))
-            self._ramp = np.linspace(1.0, 0.0, n, dtype=np.float32)
+            ramp = np.linspace(1.0, 0.0, n, dtype=np.float32)
             out.start(self._render)
         except (OSError, ImportError) as e:
-            self.error = f"Playback off: {e}"
-            self.availability.emit(self.error)
+            self.open_error = str(e)
+            if self._out is None:
+                self.error = f"Playback off: {e}"
+                self.availability.emit(self.error)
             return False
-        self._out, self.error = out, ""
+        self.close()
+        self._ramp = ramp
+        self._out, self.error, self.open_error = out, "", ""
         self.availability.emit("")
         return True
 

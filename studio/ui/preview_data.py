@@ -10,9 +10,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from studio.core.analysis import MAX_ANALYSED_SECONDS
 from studio.core.audio import DecodeError, decode
 
-MAX_SECONDS = 30.0
+# As far into a file as the index windows it: a match 40 s into a take is auditioned from
+# there and shaded where it is (at 30 s it was played from 0 s, and its region off-screen).
+MAX_SECONDS = MAX_ANALYSED_SECONDS
 ENVELOPE_POINTS = 1600
 SPEC_FRAMES = 600
 SPEC_BINS = 160

@@ -102,8 +102,16 @@ class ResultsModel(QAbstractTableModel):
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         self.layoutAboutToBeChanged.emit()
-        self.hits.sort(key=lambda h: _sort_key(h, column),
-                       reverse=order == Qt.SortOrder.DescendingOrder)
+        # The selection, the current row (what drag-out, copy and audition act on) are
+        # persistent indexes: they must follow their hits to the new rows.
+        old = self.persistentIndexList()
+        rows = sorted(range(len(self.hits)), key=lambda i: _sort_key(self.hits[i], column),
+                      reverse=order == Qt.SortOrder.DescendingOrder)
+        self.hits = [self.hits[i] for i in rows]
+        where = {r: n for n, r in enumerate(rows)}
+        self.changePersistentIndexList(
+            old, [self.index(where[i.row()], i.column()) if i.row() in where else QModelIndex()
+                  for i in old])
         self.layoutChanged.emit()
 
     def mimeTypes(self) -> list[str]:
@@ -156,6 +164,17 @@ class ResultsView(QTableView):
     def set_column_widths(self) -> None:
         for col, w in enumerate((260, 140, 70, 60)):  # 140: "closed hat / open hat"
             self.setColumnWidth(col, w)
+
+    def moveCursor(self, action: QAbstractItemView.CursorAction,
+                   modifiers: Qt.KeyboardModifier) -> QModelIndex:
+        """Home / End go to the first / last result: rows are what this list selects (a
+        table's Home and End only change the column, which shows nothing here)."""
+        act = QAbstractItemView.CursorAction
+        model = self.model()
+        if action in (act.MoveHome, act.MoveEnd) and model is not None and model.rowCount():
+            row = 0 if action == act.MoveHome else model.rowCount() - 1
+            return model.index(row, max(self.currentIndex().column(), 0))
+        return super().moveCursor(action, modifiers)
 
     def selected_paths(self) -> list[str]:
         rows = sorted({i.row() for i in self.selectionModel().selectedRows()}) \

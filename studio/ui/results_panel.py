@@ -6,7 +6,7 @@ the demo kit.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -101,10 +101,28 @@ class ResultsArea(QStackedWidget):
     def show_welcome(self, on: bool) -> None:
         self.setCurrentWidget(self.welcome if on else self.results_page)
 
-    def set_hits(self, hits: list) -> None:
-        """New results arrive ranked by match: show them so, whatever the last sort was."""
+    def set_hits(self, hits: list, keep: tuple[list[str], str | None] | None = None) -> None:
+        """New results arrive ranked by match: show them so, whatever the last sort was.
+
+        `keep` (selected paths, current path): the same query again after the library
+        changed; the user's sort, selection and current row stay where they were, for the
+        sounds still there."""
+        header = self.view.horizontalHeader()
+        sort = (header.sortIndicatorSection(), header.sortIndicatorOrder())
         self.model.set_hits(hits)
-        self.view.horizontalHeader().setSortIndicator(3, Qt.SortOrder.DescendingOrder)
+        if keep is None:
+            header.setSortIndicator(3, Qt.SortOrder.DescendingOrder)
+            return
+        self.model.sort(*sort)
+        selected, current = keep
+        rows = {h.path: r for r, h in enumerate(self.model.hits)}
+        sm = self.view.selectionModel()
+        flags = QItemSelectionModel.SelectionFlag
+        if current in rows:
+            sm.setCurrentIndex(self.model.index(rows[current], 0), flags.NoUpdate)
+        for p in selected:
+            if p in rows:
+                sm.select(self.model.index(rows[p], 0), flags.Select | flags.Rows)
 
     def set_header(self, text: str, like_active: bool = False) -> None:
         self.header.setText(text)
