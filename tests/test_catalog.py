@@ -111,3 +111,37 @@ def test_v2_becomes_v3_keeping_ids_and_ids_are_never_reused(tmp_path):
         with c.write() as w:
             w.execute("INSERT INTO items(content_id, start, end) VALUES(99, 0, 1)")
     c.close()
+
+
+def test_a_write_lock_held_elsewhere_does_not_block_opening(tmp_path):
+    """Another Studio's index run holds the write lock: `studio info` / `search` open the
+    catalog at once (they used to wait 30 s and call it unreadable, 'delete it')."""
+    import time
+
+    Catalog(tmp_path / "c.sqlite").close()
+    other = sqlite3.connect(tmp_path / "c.sqlite", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        t = time.perf_counter()
+        c = Catalog(tmp_path / "c.sqlite")
+        assert c.schema_version == SCHEMA_VERSION and c.roots() == []
+        assert time.perf_counter() - t < 5
+        c.close()
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+
+@pytest.mark.parametrize(
+    "error,says,not_says",
+    [
+        ("database is locked", "in use by another Studio", "delete"),
+        ("attempt to write a readonly database", "read-only or not yours", "delete"),
+        ("unable to open database file", "read-only or not yours", "delete"),
+        ("file is not a database", "delete it to rebuild", "read-only"),
+        ("database disk image is malformed", "delete it to rebuild", "read-only"),
+    ],
+)
+def test_only_a_damaged_catalog_is_called_damaged(error, says, not_says):
+    msg = cat_mod.open_error("/x/catalog.sqlite", sqlite3.OperationalError(error))
+    assert says in msg and not_says not in msg

@@ -578,3 +578,15 @@ def test_big_files_that_differ_only_in_the_middle_are_two_sounds(tmp_path):
     assert content_hash(str(a)) != content_hash(str(b))
     shutil.copy(a, tmp_path / "copy.wav")
     assert content_hash(str(tmp_path / "copy.wav")) == content_hash(str(a))
+
+
+def test_one_index_run_at_a_time_per_data_dir(lib, kit_copy, data_dir):
+    """A second run (another `studio index`, or the app) is refused with a clear reason; it
+    used to analyse everything again and race the first one's index saves."""
+    from studio.core.lock import exclusive
+
+    with exclusive(Path(data_dir) / "index.lock"):
+        with pytest.raises(LibraryError, match="another Studio .* is indexing this library"):
+            lib.index([str(kit_copy)], workers=1)
+    rep = lib.index([str(kit_copy)], workers=1)  # released: runs
+    assert rep.indexed > 0

@@ -88,6 +88,19 @@ CREATE INDEX IF NOT EXISTS items_content ON items(content_id);
 MIGRATIONS: dict[int, str] = {1: _MIGRATE_1_TO_2, 2: _MIGRATE_2_TO_3}
 
 
+def open_error(path: Path | str, e: sqlite3.Error) -> str:
+    """What to tell the user when the catalog cannot be opened: only a damaged file is
+    worth deleting (a locked or read-only one holds every analysis and vector)."""
+    msg = str(e).lower()
+    if "locked" in msg or "busy" in msg:
+        return (f"the catalog at {path} is in use by another Studio ({e}); wait for it to "
+                "finish, or close it")
+    if any(w in msg for w in ("readonly", "read-only", "unable to open", "permission")):
+        return (f"cannot open the catalog at {path} for writing ({e}): its folder is "
+                "read-only or not yours; fix its permissions or choose another --data-dir")
+    return f"the catalog at {path} is damaged ({e}); delete it to rebuild"
+
+
 class CatalogError(Exception):
     pass
 
@@ -160,6 +173,8 @@ class Catalog:
         # cascade-delete the rows pointing at it), and that can only change outside a
         # transaction; the check below runs before the migration commits.
         try:
+            if self._is_current():
+                return  # nothing to create or migrate: no write lock (read-only commands)
             self.db.execute("PRAGMA foreign_keys=OFF")
             try:
                 with self.write() as db:
@@ -191,9 +206,28 @@ class Catalog:
             finally:
                 self.db.execute("PRAGMA foreign_keys=ON")
         except sqlite3.DatabaseError as e:
+            raise CatalogError(open_error(self.path, e)) from None
+
+    def _is_current(self) -> bool:
+        """Whether the catalog exists at this format, read without taking the write lock
+        (which another Studio's index run may hold: a search must not wait 30 s for it)."""
+        try:
+            row = self.db.execute(
+                "SELECT value FROM meta WHERE key='schema_version'"
+            ).fetchone()
+        except sqlite3.OperationalError as e:
+            if "no such table" in str(e):
+                return False
+            raise
+        if row is None:
+            return False
+        version = int(row[0])
+        if version > SCHEMA_VERSION:
             raise CatalogError(
-                f"the catalog at {self.path} is unreadable ({e}); delete it to rebuild"
-            ) from None
+                f"the catalog at {self.path} was written by a newer Studio "
+                f"(format {version}); update Studio or choose another --data-dir"
+            )
+        return version == SCHEMA_VERSION
 
     @property
     def schema_version(self) -> int:

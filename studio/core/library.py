@@ -23,6 +23,7 @@ from studio.core.drums.query import table_row
 from studio.core.embedders.base import Embedder, EmbedderUnavailable
 from studio.core.embedders.builtin import BuiltinEmbedder
 from studio.core.indexer import Indexer, IndexReport, ProgressFn, StopFn
+from studio.core.lock import Busy, exclusive
 from studio.core.paths import resolve_data_dir
 from studio.core.scanner import iter_batches
 from studio.core.search import Query, Searcher, SearchResult
@@ -169,7 +170,26 @@ class Library:
         workers: int | None = None,
         worker_nice: int = 0,
     ) -> IndexReport:
-        """Scan and analyse `roots` (all when None) and back-fill the given models."""
+        """Scan and analyse `roots` (all when None) and back-fill the given models.
+
+        One run at a time per data dir, across processes: LibraryError if another holds it."""
+        try:
+            with exclusive(self.data_dir / "index.lock"):
+                return self._index(roots, models, progress, should_stop, workers, worker_nice)
+        except Busy as e:
+            raise LibraryError(
+                f"another Studio ({e}) is indexing this library; wait for it to finish"
+            ) from None
+
+    def _index(
+        self,
+        roots: Sequence[str] | None,
+        models: Sequence[str],
+        progress: ProgressFn | None,
+        should_stop: StopFn | None,
+        workers: int | None,
+        worker_nice: int,
+    ) -> IndexReport:
         if roots is not None:
             roots = [self.add_root(r) for r in roots]
         embs = [self.embedder(m) for m in models]

@@ -146,7 +146,6 @@ class Upkeep:
         """Delete the index files an older built-in embedder left (their vectors are gone)."""
         current = self._index_for(self.builtin)
         keep = {current.path.name, current.sidecar.name}
-        keep |= {f"{n}.tmp" for n in keep}
         for f in list(current.dir.glob("builtin-*")):
             if f.name not in keep:
                 try:

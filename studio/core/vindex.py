@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import threading
+import time
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -168,7 +170,9 @@ class VectorIndex:
             if self._index is None or not self.dirty:
                 return
             self.dir.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".hnsw.tmp")
+            # Names of their own: two processes saving at once (an index run and a search
+            # that repaired the index) must not write into one temporary file.
+            tmp = _temp_beside(self.path)
             self._index.save_index(str(tmp))
             _fsync(tmp)
             size = tmp.stat().st_size
@@ -186,7 +190,7 @@ class VectorIndex:
             # hnswlib keeps deleted labels in the file; record them so a reload skips them.
             all_ids = set(int(i) for i in self._index.get_ids_list())
             meta["deleted"] = sorted(all_ids - self._ids)
-            stmp = self.sidecar.with_suffix(".json.tmp")
+            stmp = _temp_beside(self.sidecar)
             stmp.write_text(json.dumps(meta))
             _fsync(stmp)
             os.replace(tmp, self.path)
@@ -318,6 +322,20 @@ def _crc32(path: Path) -> int:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             crc = zlib.crc32(chunk, crc)
     return crc
+
+
+def _temp_beside(path: Path) -> Path:
+    """A new, empty temporary file next to `path` (same filesystem: os.replace is atomic).
+    Ones a killed save left behind over a day ago are removed."""
+    for old in path.parent.glob(f".{path.name}.*.tmp"):
+        try:
+            if time.time() - old.stat().st_mtime > 86400:
+                old.unlink()
+        except OSError:
+            pass
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    return Path(name)
 
 
 def _fsync(path: Path) -> None:
