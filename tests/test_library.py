@@ -590,3 +590,41 @@ def test_one_index_run_at_a_time_per_data_dir(lib, kit_copy, data_dir):
             lib.index([str(kit_copy)], workers=1)
     rep = lib.index([str(kit_copy)], workers=1)  # released: runs
     assert rep.indexed > 0
+
+
+def test_files_moved_to_another_library_folder_are_moves(lib, kit_copy, tmp_path):
+    """A pack moved from one library folder to another keeps its sounds and is not decoded
+    again (it was: every file 'indexed' anew and 'removed' from the first folder)."""
+    other = tmp_path / "Other Drive"
+    other.mkdir()
+    lib.index([str(kit_copy), str(other)], workers=1)
+    n = lib.catalog.stats()["files"]
+    cids = {p.name: lib.catalog.file_by_path(str(p)).content_id for p in kit_copy.glob("*.wav")}
+    for p in list(kit_copy.glob("*.wav")):
+        shutil.move(p, other / p.name)
+    rep = lib.index(workers=1)
+    assert rep.indexed == 0 and rep.moved == n and rep.removed == n
+    for name, cid in cids.items():
+        assert lib.catalog.file_by_path(str(other / name)).content_id == cid
+
+
+def test_a_stopped_run_keeps_sounds_whose_files_left(lib, kit_copy, tmp_path):
+    """Garbage collection waits for a whole run: stopped, a run keeps the sounds no file
+    points at for now (and their vectors), and the next whole run collects them."""
+    lib.index([str(kit_copy)], workers=1)
+    gone = lib.catalog.file_by_path(str(kit_copy / "Snare 01.wav"))
+    (kit_copy / "Snare 01.wav").unlink()
+    for i in range(60):  # new work, so that the run is stopped while analysing
+        sf.write(kit_copy / f"new{i:02d}.wav", voice(("kick", "snare")[i % 2], 100 + i), 44100)
+    seen: list[str] = []
+    rep = lib.index(workers=1, progress=lambda p: seen.append(p.phase),
+                    should_stop=lambda: "analyse" in seen)
+    assert rep.cancelled and rep.removed == 1
+
+    def kept() -> bool:
+        return bool(lib.catalog.db.execute(
+            "SELECT 1 FROM contents WHERE id=?", (gone.content_id,)).fetchone())
+
+    assert kept()
+    rep = lib.index(workers=1)
+    assert not rep.cancelled and not kept()

@@ -138,7 +138,11 @@ class Indexer:
             todo = self._scan(roots, rep, report, stop)
             if not stop():
                 self._analyse(todo, rep, report, stop)
-            self.collect_garbage()
+            # Not after a stop: a sound whose files left (moved to another folder, not yet
+            # analysed there) would lose its vectors, MERT's and CLAP's included; the next
+            # whole run links it again by its hash, or collects it.
+            if not stop():
+                self.collect_garbage()
             if not stop():
                 reembedded, rep.reanalysed = self._upkeep.upgrade(
                     report, stop, analyse=self._analyse_paths
@@ -174,6 +178,10 @@ class Indexer:
         for given in roots if roots is not None else [p for _, p in cat.roots()]:
             rid = cat.add_root(given)
             scan.setdefault(rid, cat.root_path(rid) or given)
+        # First every root is walked, so that a sound that left one root is known to be
+        # gone before the files of another are looked at: moving a pack from one library
+        # folder to another is a move (hash and relink), not a re-analysis of every file.
+        walked = []
         for root_id, root in scan.items():
             report(Progress("scan", 0, 0, root))
             res = walk_audio(root, stop)
@@ -195,7 +203,6 @@ class Indexer:
                     rep.unchanged += 1
                 else:
                     gone.append(known)
-            link: list[tuple[str, os.stat_result, int]] = []
             need: list[tuple[str, os.stat_result]] = []
             for path, st in sorted(res.found.items()):
                 row = have.get(path)
@@ -210,11 +217,16 @@ class Indexer:
                         rep.skipped.append((path, row.error))
                     continue
                 need.append((path, st))
-            gone_contents = {g.content_id for g in gone if g.content_id is not None}
+            walked.append((root_id, gone, need))
+        gone_contents = {
+            g.content_id for _, gone, _ in walked for g in gone if g.content_id is not None
+        }
+        for root_id, gone, need in walked:
+            link: list[tuple[str, os.stat_result, int]] = []
             if not gone_contents:
-                # Nothing left this folder, so nothing in it moved here: the analysis workers
-                # hash each new file as they read it (one pass over the file, not two). A
-                # copy of a sound already known is still linked to it when committed.
+                # Nothing left any folder, so nothing moved: the analysis workers hash each
+                # new file as they read it (one pass over the file, not two). A copy of a
+                # sound already known is still linked to it when committed.
                 todo.extend((path, root_id, st, None) for path, st in need)
                 need = []
             for n, ((path, st), (h, err)) in enumerate(
