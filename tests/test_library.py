@@ -628,3 +628,32 @@ def test_a_stopped_run_keeps_sounds_whose_files_left(lib, kit_copy, tmp_path):
     assert kept()
     rep = lib.index(workers=1)
     assert not rep.cancelled and not kept()
+
+
+def test_a_folder_added_through_a_symlink_is_the_same_folder(lib, kit_copy, tmp_path):
+    lib.index([str(kit_copy)], workers=1)
+    n = lib.catalog.stats()["files"]
+    link = tmp_path / "link to drums"
+    link.symlink_to(kit_copy)
+    rep = lib.index([str(link)], workers=1)
+    assert len(lib.roots()) == 1 and rep.indexed == 0
+    assert lib.catalog.stats()["files"] == n  # not every file twice
+
+
+def test_the_query_is_left_out_however_named_and_its_copies_are_results(
+    lib, kit_copy, tmp_path
+):
+    """The dropped library file never comes back as its own first result, also when named
+    through a symlink; a byte-identical copy in another pack is a result (score ~1), as it
+    is for a query from outside the library."""
+    pack = tmp_path / "Other Pack"
+    pack.mkdir()
+    shutil.copy(kit_copy / "Kick 01.wav", pack / "Kick copy.wav")
+    lib.index([str(kit_copy), str(pack)], workers=1)
+    link = tmp_path / "via link"
+    link.symlink_to(kit_copy)
+    for query in (kit_copy / "Kick 01.wav", link / "Kick 01.wav"):
+        hits = lib.search(Query(like=[str(query)], k=5)).hits
+        paths = [h.path for h in hits]
+        assert str(kit_copy / "Kick 01.wav") not in paths
+        assert paths[0] == str(pack / "Kick copy.wav") and hits[0].score > 0.95

@@ -244,7 +244,8 @@ class Catalog:
         with self.write() as db:
             rows = [(int(i), p) for i, p in db.execute("SELECT id, path FROM roots")]
             for rid, rp in rows:
-                if path == rp or _inside(path, rp):
+                real = os.path.realpath(rp)  # a root an older Studio stored through a link
+                if path in (rp, real) or _inside(path, rp) or _inside(path, real):
                     return rid
             cur = db.execute("INSERT INTO roots(path, added) VALUES(?, ?)", (path, time.time()))
             new = int(cur.lastrowid or 0)

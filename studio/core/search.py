@@ -165,8 +165,9 @@ class Searcher:
     def _query_vectors(
         self, paths: Sequence[str]
     ) -> tuple[dict[str, np.ndarray], set[int], dict[str, float]]:
-        """Per answering embedder the mean query vector; the query items to leave out; and
-        the query's mean category probabilities."""
+        """Per answering embedder the mean query vector; the query's own items (its sound
+        and loop windows: they take candidate slots, and its path is left out of the hits);
+        and the query's mean category probabilities."""
         lib = self.lib
         per: dict[str, list[np.ndarray]] = {}
         exclude: set[int] = set()
@@ -175,6 +176,9 @@ class Searcher:
         for p in paths:
             ap = os.path.abspath(p)
             row = lib.catalog.file_by_path(ap)
+            if row is None and os.path.realpath(ap) != ap:  # a library file via a symlink
+                ap = os.path.realpath(ap)
+                row = lib.catalog.file_by_path(ap)
             if row is not None and not _unchanged(ap, row.size, row.mtime_ns):
                 row = None  # overwritten since it was indexed: what it holds now is the query
             item = lib.first_item(row.content_id) if row and row.content_id else None
@@ -215,7 +219,7 @@ class Searcher:
         widen = q.filters.active() or bool(q.text)
         n_cand = max(64, q.k * (10 if widen else 4)) + len(exclude)
         size = max((len(lib.index_for(e)) for e in embs), default=0)
-        hits = self._like_among(q, qv, exclude, qprobs, embs, n_cand)
+        hits = self._like_among(q, qv, qprobs, embs, n_cand)
         if len(hits) < q.k and q.filters.active() and n_cand < size + len(exclude):
             # Too few of the nearest pass the filters (a rim's neighbours, filtered to
             # snares): rank exactly the items that pass, however far they are.
@@ -224,15 +228,13 @@ class Searcher:
             among = lib.catalog.items_of_contents(
                 [c for c, k in zip(table.content_ids, keep, strict=True) if k]
             )
-            among = [i for i in among if i not in exclude]
-            hits = self._like_among(q, qv, exclude, qprobs, embs, n_cand, among) if among else []
+            hits = self._like_among(q, qv, qprobs, embs, n_cand, among) if among else []
         return hits, [e.name for e in embs]
 
     def _like_among(
         self,
         q: Query,
         qv: dict[str, np.ndarray],
-        exclude: set[int],
         qprobs: dict[str, float],
         embs: list[Any],
         n_cand: int,
@@ -252,7 +254,6 @@ class Searcher:
                 labels, sims = np.asarray(among, np.int64)[top], all_sims[top]
             found[emb.id] = (labels, sims)
             cand.update(int(x) for x in labels)
-        cand -= exclude
         ids = sorted(cand)
         if not ids:
             return []
@@ -355,7 +356,10 @@ class Searcher:
             cid = r["content_id"]
             if cid not in best or score[pos] > best[cid][0]:
                 best[cid] = (float(score[pos]), pos)
+        # The query files themselves, however they were named; other copies of the same
+        # sound elsewhere in the library are results (score ~1: "you have this already").
         skip = {os.path.abspath(p) for p in skip_paths}
+        skip |= {os.path.realpath(p) for p in skip}
         hits: list[Hit] = []
         for cid, (s, pos) in sorted(best.items(), key=lambda kv: -kv[1][0]):
             r = rows[ids[pos]]
