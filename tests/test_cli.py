@@ -177,3 +177,18 @@ def test_output_into_a_closed_pipe_is_not_an_error(indexed):
     r = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=120,
                        env={**os.environ, "STUDIO_WORKERS": "1"})
     assert r.stdout.strip() == "0" and "Broken pipe" not in r.stderr, (r.stdout, r.stderr)
+
+
+@pytest.mark.parametrize(
+    "args,app",
+    [
+        ([], True), (["--data-dir", "/x"], True), (["--data-dir=/x"], True), (["app"], True),
+        (["--data-dir", "/x", "--help"], False), (["--data-dir=/x", "--version"], False),
+        (["--data-dir", "/x", "info"], False), (["--help"], False), (["index", "/x"], False),
+    ],
+)  # fmt: skip
+def test_only_no_command_opens_the_app(args, app):
+    """`studio --data-dir D --help` opened the window (and hung a script) instead of help."""
+    from studio.__main__ import _opens_app
+
+    assert _opens_app(args) is app
