@@ -332,7 +332,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
             )
             res = lib.search(q)
             if args.json:
-                print(json.dumps(res.to_json()), flush=True)
+                print(json.dumps(res.to_json(), allow_nan=False), flush=True)
             else:
                 _print_result(res)
     finally:

@@ -109,3 +109,32 @@ def test_huge_and_missing_files(tmp_path):
 def test_audio_extensions():
     assert is_audio_path("a/B.WAV") and is_audio_path("x.aif") and is_audio_path("x.mp3")
     assert not is_audio_path("notes.txt") and not is_audio_path("kick.wav.asd")
+
+
+def test_channels_in_opposite_polarity_are_not_cancelled(tmp_path):
+    """A 'wide' stereo hit whose right channel is the left one inverted: the plain average is
+    silence plus rounding noise, and the clap was analysed as a crash. The loudest channel
+    is used instead."""
+    y = voice("clap", 0)
+    p = tmp_path / "wide clap.wav"
+    sf.write(p, np.stack([y, -y], axis=1), 44100, subtype="PCM_16")
+    a = decode(p)
+    ref, _ = sf.read(p, dtype="float32", always_2d=True)
+    assert any(np.allclose(a.samples, ref[:, c], atol=1e-6) for c in (0, 1))
+    # an ordinary stereo file is still the average of its channels
+    q = tmp_path / "normal.wav"
+    sf.write(q, np.stack([y, 0.5 * y], axis=1), 44100, subtype="PCM_16")
+    ref, _ = sf.read(q, dtype="float32", always_2d=True)
+    np.testing.assert_allclose(decode(q).samples, ref.mean(axis=1), atol=1e-6)
+
+
+def test_float_samples_far_beyond_full_scale_are_refused(tmp_path):
+    """Random bytes or a broken writer (peaks ~1e30) were indexed and gave NaN scores (and
+    JSON that strict parsers reject); hot float audio (+12 dB) is kept."""
+    p = tmp_path / "broken.wav"
+    sf.write(p, (voice("snare", 0) * 1e30).astype(np.float32), 44100, subtype="FLOAT")
+    with pytest.raises(DecodeError, match="corrupt sample values"):
+        decode(p)
+    hot = tmp_path / "hot.wav"
+    sf.write(hot, voice("snare", 0) * 4.0, 44100, subtype="FLOAT")
+    assert np.abs(decode(hot).samples).max() > 1.0

@@ -657,3 +657,15 @@ def test_the_query_is_left_out_however_named_and_its_copies_are_results(
         paths = [h.path for h in hits]
         assert str(kit_copy / "Kick 01.wav") not in paths
         assert paths[0] == str(pack / "Kick copy.wav") and hits[0].score > 0.95
+
+
+def test_json_of_a_hit_never_holds_nan():
+    import json
+
+    from studio.core.search import Hit
+
+    h = Hit(path="/x.wav", score=float("nan"), content_id=1, start=0.0, end=1.0, duration=1.0,
+            category="kick", scores={"default": float("inf")}, analysis={})
+    d = h.to_json()
+    assert d["score"] is None and d["scores"]["default"] is None
+    json.dumps(d, allow_nan=False)  # valid JSON

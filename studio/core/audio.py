@@ -111,6 +111,12 @@ def decode(
     mono = np.ascontiguousarray(mono, dtype=np.float32)
     if not np.all(np.isfinite(mono)):
         mono = np.nan_to_num(mono, nan=0.0, posinf=0.0, neginf=0.0)
+    if scale == 1.0 and float(np.max(np.abs(mono))) > MAX_FLOAT_PEAK:
+        # Float samples a million times full scale are not audio (random bytes, a broken
+        # writer): analysed, they gave NaN scores.
+        raise DecodeError("corrupt sample values (far beyond full scale)")
+    if ch > 1:
+        mono = _keep_opposed_channels(data, mono, scale)
     duration = total / native_sr if total > 0 else len(mono) / native_sr
     if sr is not None and sr != native_sr:
         mono = resample(mono, native_sr, sr)
@@ -128,6 +134,25 @@ _READ_AS: dict[str, tuple[str, float]] = {
     "PCM_24": ("int32", 1.0 / 0x80000000),
     "PCM_32": ("int32", 1.0 / 0x80000000),
 }
+
+
+# Float audio may go over full scale (+24 dB is 16); beyond this it is not audio.
+MAX_FLOAT_PEAK = 1000.0
+
+
+def _keep_opposed_channels(data: np.ndarray, mono: np.ndarray, scale: float) -> np.ndarray:
+    """The mono mix, unless it cancels: channels in opposite polarity (a "wide" clap whose
+    right side is the left one inverted) average to nearly nothing, and the sound would be
+    analysed as its rounding noise. Then the loudest channel is the sound."""
+    step = max(1, len(mono) // 4096)  # ~4k frames spread over the sound settle it
+    some = data[::step].astype(np.float32) * np.float32(scale)
+    per = np.einsum("ij,ij->j", some, some)
+    m = mono[::step]
+    mix = float(np.dot(m, m))
+    if per.max() > 0 and mix < 0.05 * float(per.mean()):  # the mix is 13 dB down or more
+        loud = int(np.argmax(per))
+        return np.ascontiguousarray(data[:, loud], dtype=np.float32) * np.float32(scale)
+    return mono
 
 
 def resample(y: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:

@@ -109,11 +109,11 @@ class Hit:
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {
             "path": self.path,
-            "score": round(float(self.score), 6),
+            "score": _num(self.score, 6),
             "category": self.category,
             "category_conf": self.category_conf(),
-            "duration": None if self.duration is None else round(self.duration, 4),
-            "scores": {k: round(v, 6) for k, v in self.scores.items()},
+            "duration": None if self.duration is None else _num(self.duration, 4),
+            "scores": {k: _num(v, 6) for k, v in self.scores.items()},
         }
         if self.duration is not None and (self.start > 0 or self.end < self.duration - 1e-3):
             d["start"], d["end"] = round(self.start, 3), round(self.end, 3)
@@ -458,6 +458,12 @@ def _unchanged(path: str, size: int, mtime_ns: int) -> bool:
     except OSError:
         return False
     return st.st_size == size and st.st_mtime_ns == mtime_ns
+
+
+def _num(v: float, digits: int) -> float | None:
+    """A JSON number; None (null) for NaN or infinity, which JSON has not."""
+    f = float(v)
+    return round(f, digits) if np.isfinite(f) else None
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
