@@ -77,3 +77,27 @@ def test_kill_mid_index_several_times_then_finish(tmp_path: Path):
     labels, vecs = lib.catalog.vectors(lib.builtin.id)
     assert np.allclose(idx.get(labels[:20].tolist()), vecs[:20], atol=1e-5)
     lib.close()
+
+
+def test_ctrl_c_mid_index_prints_one_line(tmp_path: Path):
+    """Ctrl-C reaches the whole process group: each pool worker printed its own
+    KeyboardInterrupt traceback ahead of the CLI's one line. The run resumes after."""
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    for i in range(300):
+        sf.write(folder / f"hit {i:03d}.wav", voice(("kick", "snare", "tom")[i % 3], i), 44100)
+    data = tmp_path / "data"
+    env = {**os.environ, "STUDIO_WORKERS": "2", "STUDIO_DATA_DIR": str(data)}
+    cmd = [sys.executable, "-m", "studio", "index", str(folder)]
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, start_new_session=True)
+    while p.poll() is None and _files_in(data) < 40:
+        time.sleep(0.01)
+    assert p.poll() is None, "the run finished before Ctrl-C; make the library bigger"
+    time.sleep(0.2)
+    os.killpg(p.pid, signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 130
+    assert err.strip().splitlines() == ["studio: interrupted"], err
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and Library(data).catalog.stats()["files"] == 300
