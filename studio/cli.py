@@ -331,6 +331,8 @@ def _cmd_search(args: argparse.Namespace) -> int:
                 filters=filters,
             )
             res = lib.search(q)
+            for note in res.notes:
+                print(f"studio: note: {note}", file=sys.stderr)
             if args.json:
                 print(json.dumps(res.to_json(), allow_nan=False), flush=True)
             else:

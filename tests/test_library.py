@@ -669,3 +669,17 @@ def test_json_of_a_hit_never_holds_nan():
     d = h.to_json()
     assert d["score"] is None and d["scores"]["default"] is None
     json.dumps(d, allow_nan=False)  # valid JSON
+
+
+def test_text_with_nothing_studio_knows_matches_names_only_or_says_so(lib, kit_copy):
+    """Without CLAP, 'xyzzy' or 'guitar' listed the whole library at ~0.95 (folder order);
+    now only names holding the words come back, or nothing and a note that says why."""
+    (kit_copy / "Guitar Hits").mkdir()
+    sf.write(kit_copy / "Guitar Hits" / "scrape.wav", voice("clap", 77), 44100)
+    lib.index([str(kit_copy)], workers=1)
+    res = lib.search(Query(text="guitar", k=10))
+    assert [h.name for h in res.hits] == ["scrape.wav"]
+    res = lib.search(Query(text="xyzzy", k=10))
+    assert res.hits == [] and "no sound Studio knows" in res.notes[0]
+    res = lib.search(Query(text="snare", k=3))  # a drum word still ranks by sound
+    assert len(res.hits) == 3 and not res.notes

@@ -126,6 +126,7 @@ class SearchResult:
     hits: list[Hit]
     embedders: list[str]  # which answered
     ms: float = 0.0
+    notes: list[str] = field(default_factory=list)  # for the user: why nothing came back
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -139,6 +140,7 @@ class Searcher:
     def __init__(self, library: Library) -> None:
         self.lib = library
         self._mu: dict[str, tuple[int, float]] = {}
+        self.notes: list[str] = []  # of the search running now
 
     # ---- public --------------------------------------------------------------------------
     def search(self, q: Query) -> SearchResult:
@@ -155,11 +157,12 @@ class Searcher:
                 q = replace(q, filters=replace(q.filters, words=list(dict.fromkeys(words))))
         except ValueError as e:
             raise QueryError(str(e)) from None
+        self.notes = []
         if q.like:
             hits, used = self._like(q)
         else:
             hits, used = self._text(q)
-        return SearchResult(q, hits, used, (time.perf_counter() - t0) * 1000)
+        return SearchResult(q, hits, used, (time.perf_counter() - t0) * 1000, self.notes)
 
     # ---- audio ---------------------------------------------------------------------------
     def _query_vectors(
@@ -324,6 +327,17 @@ class Searcher:
                 scores = (1 - CLAP_TEXT_MIX) * scores + CLAP_TEXT_MIX * csims
                 used.append(clap.name)
         order = np.argsort(-scores, kind="stable")
+        if clap is None and drums.hears_nothing(pq):
+            # No drum and no sound word: without CLAP only names can match. Every other
+            # sample scored the same ~0.95, and 'guitar' listed the library in folder order.
+            order = order[drums.name_matches(pq, table.scores)[order]]
+            if not len(order):
+                self.notes.append(
+                    f"no sound Studio knows in {q.text!r}, and no file or folder name holds "
+                    "it: try a drum (kick, snare, open hat, 808, perc…) or a sound word "
+                    "(bright, dusty, punchy, long…); CLAP (studio models) hears any words"
+                )
+                return [], used
         if q.filters.active():  # rank only what can pass (each hit is still checked)
             order = order[_filter_mask(q.filters, table)[order]]
         n = max(q.k * (20 if q.filters.active() else 3), 64)

@@ -309,7 +309,7 @@ class MainWindow(QMainWindow):
         self._good_like = list(self.like)
         keep, self._keep_place = self._keep_place, None
         self.results.show_welcome(False)
-        self.results.set_message("")
+        self.results.set_message("" if res.hits else " ".join(res.notes).capitalize())
         self._restoring = keep is not None
         try:
             self.results.set_hits(res.hits, keep=keep)

@@ -28,6 +28,8 @@ from studio.core.drums.query import (
     Query,
     ScoreTable,
     category_word,
+    hears_nothing,
+    name_matches,
     parse_query,
     score,
     score_table,
@@ -57,7 +59,7 @@ LOOP_SURE_ONSETS = 6
 __all__ = [
     "ANALYSIS_SECONDS", "ANALYSIS_SR", "ANALYSIS_VERSION", "CATEGORIES", "CATEGORY_GROUPS",
     "FILTER_MIN_PROB", "Query", "ScoreTable", "WORD_DEFINITIONS", "analyze", "filter_members",
-    "filter_words", "may_be", "parse_query", "score", "score_table", "windows",
+    "filter_words", "hears_nothing", "may_be", "name_matches", "parse_query", "score", "score_table", "windows",
 ]  # fmt: skip
 
 _RAW_KEYS = (

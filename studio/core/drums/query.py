@@ -346,6 +346,22 @@ def score_table(query: Query, table: ScoreTable) -> np.ndarray:
     return np.clip(s, 0.0, 1.0).astype(np.float32)
 
 
+def hears_nothing(query: Query) -> bool:
+    """Whether the query names no category and no sound word: only its free words can be
+    matched, against file and folder names ('guitar', 'vocal chop', 'xyzzy')."""
+    return query.category is None and not query.words
+
+
+def name_matches(query: Query, table: ScoreTable) -> np.ndarray:
+    """Per row, whether its file or folder names hold one of the query's free words."""
+    hit = np.zeros(len(table), bool)
+    for token in query.free_words:
+        rows = table.name_index.get(token)
+        if rows is not None:
+            hit[rows] = True
+    return hit
+
+
 def score(query: Query, analyses: list[dict], names: list[str] | None = None) -> np.ndarray:
     """Relevance in [0, 1] per analysis (see score_table)."""
     return score_table(query, ScoreTable.build(analyses, names))
