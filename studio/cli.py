@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="default",
         help="comma-separated embedders: default,mert,clap (default: default)",
     )
-    pi.add_argument("--workers", type=int, default=None, help="analysis processes")
+    pi.add_argument("--workers", type=_count, default=None, help="analysis processes")
 
     ps = sub.add_parser(
         "search",
@@ -180,10 +180,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAIL
 
 
-def _library(args: argparse.Namespace) -> Any:
-    from studio.core.library import Library
+def _count(text: str) -> int:
+    """A whole number >= 0 (argparse type)."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {n}")
+    return n
 
-    return Library(getattr(args, "data_dir", None))
+
+def _library(args: argparse.Namespace, create: bool = True) -> Any:
+    """The library in --data-dir. Without `create`, a data dir with no catalog is an error
+    (a mistyped --data-dir for `search` must not leave an empty library behind)."""
+    from studio.core.library import Library
+    from studio.core.paths import resolve_data_dir
+
+    d = resolve_data_dir(getattr(args, "data_dir", None))
+    if not create and not (d / "catalog.sqlite").exists():
+        raise LookupError(
+            f"no library in {d}: index a folder first (studio index FOLDER), or check "
+            "--data-dir / STUDIO_DATA_DIR"
+        )
+    return Library(d)
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -305,7 +325,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
         max_seconds=args.max_length,
         words=list(args.word),
     )
-    lib = _library(args)
+    lib = _library(args, create=False)
     try:
         if not lib.catalog.count_items():
             raise RuntimeError("the library is empty: run `studio index FOLDER` first")

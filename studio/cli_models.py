@@ -97,11 +97,11 @@ def _download(manager: ModelManager, name: str, out: TextIO, err: TextIO) -> int
         status = manager.download(name, progress=bar, should_stop=lambda: stop["flag"])
     except DownloadCancelled:
         bar.end()
-        print(f"error: download of {name} cancelled; run it again to resume", file=err)
+        print(f"studio: download of {name} cancelled; run it again to resume", file=err)
         return 1
     except (DownloadError, OSError) as e:
         bar.end()
-        print(f"error: {e}", file=err)
+        print(f"studio: {e}", file=err)
         return 1
     finally:
         if previous is not None:
@@ -120,12 +120,15 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
     if action == "download":
         return _download(manager, args.name, out, err)
     if action == "link":
+        if not Path(args.folder).expanduser().is_dir():  # a mistyped path: usage, exit 2
+            print(f"studio: error: not a folder: {args.folder}", file=err)
+            return 2
         try:
             status = manager.link(args.name, args.folder)
         except FolderError as e:
-            print(f"error: {e}", file=err)
+            print(f"studio: {e}", file=err)
             return 1
         print(f"{status.name} linked: {status.path}", file=out)
         return 0
-    print(f"error: unknown models action {action!r}", file=err)
+    print(f"studio: error: unknown models action {action!r}", file=err)
     return 2

@@ -138,3 +138,19 @@ def test_float_samples_far_beyond_full_scale_are_refused(tmp_path):
     hot = tmp_path / "hot.wav"
     sf.write(hot, voice("snare", 0) * 4.0, 44100, subtype="FLOAT")
     assert np.abs(decode(hot).samples).max() > 1.0
+
+
+@pytest.mark.parametrize("ext,fmt", [("caf", "CAF"), ("w64", "W64")])
+def test_caf_and_w64_are_library_formats(tmp_path, ext, fmt):
+    p = tmp_path / f"kick.{ext}"
+    sf.write(p, voice("kick", 0), 44100, format=fmt, subtype="PCM_16")
+    assert is_audio_path(p) and np.abs(decode(p).samples).max() > 0.3
+
+
+def test_m4a_is_found_and_skipped_with_what_to_do(tmp_path):
+    """AAC files were ignored without a word; now the scan lists them as skipped."""
+    p = tmp_path / "loop.m4a"
+    p.write_bytes(b"\x00\x00\x00\x20ftypM4A \x00\x00\x00\x00" + b"\x00" * 400)
+    assert is_audio_path(p)
+    with pytest.raises(DecodeError, match=r"not supported: convert it to WAV"):
+        decode(p)

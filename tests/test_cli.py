@@ -192,3 +192,18 @@ def test_only_no_command_opens_the_app(args, app):
     from studio.__main__ import _opens_app
 
     assert _opens_app(args) is app
+
+
+def test_search_in_a_data_dir_with_no_library_creates_nothing(tmp_path):
+    typo = tmp_path / "mistyped"
+    r = studio("search", "--text", "kick", data_dir=typo)
+    assert r.returncode == 1 and "no library in" in r.stderr and not typo.exists()
+    f = tmp_path / "a file"
+    f.write_text("x")
+    r = studio("info", data_dir=f)
+    assert r.returncode == 1 and "is a file, not a folder" in r.stderr
+
+
+def test_negative_workers_is_a_usage_error(tmp_path):
+    r = studio("index", str(tmp_path), "--workers", "-3", data_dir=tmp_path / "d")
+    assert r.returncode == 2 and "must be 0 or more" in r.stderr

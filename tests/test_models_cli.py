@@ -50,9 +50,15 @@ def test_link_then_list(tmp_path: Path, mert_dir: Path, capsys) -> None:
 
 
 def test_link_bad_folder(tmp_path: Path, capsys) -> None:
-    assert studio_models(["link", "clap", str(tmp_path / "nowhere")], tmp_path) == 1
+    """A folder that is not there is a usage error (2); one that holds no usable model is a
+    failure (1); each is one line in the CLI's own voice."""
+    assert studio_models(["link", "clap", str(tmp_path / "nowhere")], tmp_path) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: ") and err.count("\n") == 1
+    assert err.startswith("studio: error: not a folder") and err.count("\n") == 1
+    (tmp_path / "empty").mkdir()
+    assert studio_models(["link", "clap", str(tmp_path / "empty")], tmp_path) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("studio: ") and err.count("\n") == 1
 
 
 def test_download_offline(tmp_path: Path, capsys) -> None:

@@ -16,8 +16,13 @@ import soundfile as sf
 import soxr
 
 AUDIO_EXTENSIONS = frozenset(
-    {".wav", ".wave", ".aif", ".aiff", ".aifc", ".flac", ".mp3", ".ogg", ".oga", ".opus"}
+    {".wav", ".wave", ".aif", ".aiff", ".aifc", ".flac", ".mp3", ".ogg", ".oga", ".opus",
+     ".caf", ".w64", ".rf64"}
+    | {".m4a", ".aac", ".mp4", ".wma"}  # found and listed as skipped, with what to do
 )
+# Formats libsndfile cannot decode: named, so the skip reason says what to do about them.
+UNSUPPORTED_EXTENSIONS = {".m4a": "AAC/ALAC (.m4a)", ".aac": "AAC", ".mp4": "AAC (.mp4)",
+                          ".wma": "WMA"}
 # A one-shot library holds small files; anything past this is someone's 2-hour recording.
 MAX_FILE_BYTES = 2 * 1024**3
 # What is read of a long file unless a caller asks for more (loops are windowed later).
@@ -98,6 +103,11 @@ def decode(
     except (sf.LibsndfileError, RuntimeError, ValueError, OSError) as e:
         if not os.access(p, os.R_OK):  # libsndfile says only "System error"
             raise DecodeError("permission denied") from None
+        kind = UNSUPPORTED_EXTENSIONS.get(p.suffix.lower())
+        if kind:
+            raise DecodeError(
+                f"{kind} is not supported: convert it to WAV, AIFF, FLAC or MP3"
+            ) from None
         raise DecodeError(_reason(e)) from None
     if data.shape[0] == 0:
         raise DecodeError("no audio frames (zero length)")

@@ -53,6 +53,8 @@ class ContentTable:
 class Library:
     def __init__(self, data_dir: str | os.PathLike[str] | None = None) -> None:
         self.data_dir = resolve_data_dir(data_dir)
+        if self.data_dir.exists() and not self.data_dir.is_dir():
+            raise LibraryError(f"the data dir {self.data_dir} is a file, not a folder")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.catalog = Catalog(self.data_dir / "catalog.sqlite")
         self.builtin = BuiltinEmbedder()
