@@ -683,3 +683,26 @@ def test_text_with_nothing_studio_knows_matches_names_only_or_says_so(lib, kit_c
     assert res.hits == [] and "no sound Studio knows" in res.notes[0]
     res = lib.search(Query(text="snare", k=3))  # a drum word still ranks by sound
     assert len(res.hits) == 3 and not res.notes
+
+
+def test_touched_files_are_hashed_not_decoded_again(lib, kit_copy, monkeypatch):
+    """A library copied back from a backup or touched by a sync tool has new dates and the
+    same bytes: the scan hashes those files and keeps their sounds (each was decoded and
+    analysed again); a file whose bytes changed is still analysed."""
+    import time as _time
+
+    from studio.core import analysis
+
+    lib.index([str(kit_copy)], workers=1)
+    n = lib.catalog.stats()["files"]
+    later = _time.time() + 100
+    for p in kit_copy.glob("*.wav"):
+        os.utime(p, (later, later))
+    sf.write(kit_copy / "Snare 01.wav", voice("snare", 999), 44100)  # really changed
+    decoded: list[str] = []
+    real = analysis._analyze
+    monkeypatch.setattr(analysis, "_analyze", lambda p: decoded.append(p) or real(p))
+    rep = lib.index(workers=1)
+    assert decoded == [str(kit_copy / "Snare 01.wav")]
+    assert rep.indexed == 1 and rep.unchanged == n - 1
+    assert lib.index(workers=1).unchanged == n  # and the new dates are stored

@@ -203,7 +203,8 @@ class Indexer:
                     rep.unchanged += 1
                 else:
                     gone.append(known)
-            need: list[tuple[str, os.stat_result]] = []
+            # (path, stat, the content it held when it was last seen, if any)
+            need: list[tuple[str, os.stat_result, int | None]] = []
             for path, st in sorted(res.found.items()):
                 row = have.get(path)
                 if (
@@ -216,7 +217,7 @@ class Indexer:
                     if row.error:
                         rep.skipped.append((path, row.error))
                     continue
-                need.append((path, st))
+                need.append((path, st, row.content_id if row is not None else None))
             walked.append((root_id, gone, need))
         gone_contents = {
             g.content_id for _, gone, _ in walked for g in gone if g.content_id is not None
@@ -224,13 +225,15 @@ class Indexer:
         for root_id, gone, need in walked:
             link: list[tuple[str, os.stat_result, int]] = []
             if not gone_contents:
-                # Nothing left any folder, so nothing moved: the analysis workers hash each
-                # new file as they read it (one pass over the file, not two). A copy of a
-                # sound already known is still linked to it when committed.
-                todo.extend((path, root_id, st, None) for path, st in need)
-                need = []
-            for n, ((path, st), (h, err)) in enumerate(
-                zip(need, self._hashes([p for p, _ in need]), strict=True)
+                # Nothing left any folder, so no new path is a moved one: the analysis
+                # workers hash each new file as they read it (one pass over the file, not
+                # two). A copy of a sound already known is still linked to it when
+                # committed. A known path whose date changed is hashed here first: touched
+                # or copied back from a backup, the same bytes need no decoding.
+                todo.extend((path, root_id, st, None) for path, st, was in need if was is None)
+                need = [n for n in need if n[2] is not None]
+            for n, ((path, st, was), (h, err)) in enumerate(
+                zip(need, self._hashes([p for p, _, _ in need]), strict=True)
             ):
                 if h is None:
                     self._record_error(path, root_id, st, err or "unreadable", rep)
@@ -238,7 +241,9 @@ class Indexer:
                 cid = cat.content_by_hash(h)
                 if cid is not None:
                     link.append((path, st, cid))
-                    if cid in gone_contents:
+                    if cid == was:
+                        rep.unchanged += 1  # only its date changed
+                    elif cid in gone_contents:
                         rep.moved += 1
                 else:
                     todo.append((path, root_id, st, h))
