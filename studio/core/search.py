@@ -335,7 +335,8 @@ class Searcher:
                 self.notes.append(
                     f"no sound Studio knows in {q.text!r}, and no file or folder name holds "
                     "it: try a drum (kick, snare, open hat, 808, perc…) or a sound word "
-                    "(bright, dusty, punchy, long…); CLAP (studio models) hears any words"
+                    "(bright, dusty, punchy, long…); with CLAP (a model to download) any "
+                    "words work"
                 )
                 return [], used
         if q.filters.active():  # rank only what can pass (each hit is still checked)

@@ -309,7 +309,8 @@ class MainWindow(QMainWindow):
         self._good_like = list(self.like)
         keep, self._keep_place = self._keep_place, None
         self.results.show_welcome(False)
-        self.results.set_message("" if res.hits else " ".join(res.notes).capitalize())
+        note = " ".join(res.notes)
+        self.results.set_message("" if res.hits else note[:1].upper() + note[1:])
         self._restoring = keep is not None
         try:
             self.results.set_hits(res.hits, keep=keep)
