@@ -43,11 +43,9 @@ def test_decodes_each_format_to_mono_float32(tmp_path, ext, fmt, subtype):
         ("flac", "FLAC", "PCM_16"), ("flac", "FLAC", "PCM_24"),
     ],
 )  # fmt: skip
-def test_integer_pcm_read_as_integers_gives_libsndfiles_floats(
-    tmp_path, ext, fmt, subtype, channels
-):
-    """decode reads integer PCM as integers and scales it itself (faster): the samples must
-    be what libsndfile's own float conversion gives, full scale and odd values included."""
+def test_every_pcm_width_gives_libsndfiles_floats(tmp_path, ext, fmt, subtype, channels):
+    """decode's mono mix is the mean of libsndfile's float samples, full scale and odd
+    values included (a faster integer path was tried and dropped; this guards the next)."""
     rng = np.random.default_rng(7)
     y = rng.uniform(-1.0, 1.0, (3000, channels)).astype(np.float32)
     y[:4] = [[1.0], [-1.0], [0.5], [-0.999]]
@@ -138,6 +136,11 @@ def test_float_samples_far_beyond_full_scale_are_refused(tmp_path):
     hot = tmp_path / "hot.wav"
     sf.write(hot, voice("snare", 0) * 4.0, 44100, subtype="FLOAT")
     assert np.abs(decode(hot).samples).max() > 1.0
+    # a "16.8" float file (Cool Edit, Audition: +-32768 full scale) is that sound
+    old = tmp_path / "cool edit.wav"
+    y = voice("snare", 0)
+    sf.write(old, y * 32768.0, 44100, subtype="FLOAT")
+    np.testing.assert_allclose(decode(old).samples, y, atol=1e-5)
 
 
 @pytest.mark.parametrize("ext,fmt", [("caf", "CAF"), ("w64", "W64")])
