@@ -608,26 +608,44 @@ def test_files_moved_to_another_library_folder_are_moves(lib, kit_copy, tmp_path
         assert lib.catalog.file_by_path(str(other / name)).content_id == cid
 
 
-def test_a_stopped_run_keeps_sounds_whose_files_left(lib, kit_copy, tmp_path):
-    """Garbage collection waits for a whole run: stopped, a run keeps the sounds no file
-    points at for now (and their vectors), and the next whole run collects them."""
+def test_a_run_stopped_after_its_scan_collects_what_left(lib, kit_copy):
+    """Stopped while analysing, a run still drops the sounds whose files were deleted: left
+    in the index, their vectors crowded the nearest neighbours and a search found nothing."""
     lib.index([str(kit_copy)], workers=1)
-    gone = lib.catalog.file_by_path(str(kit_copy / "Snare 01.wav"))
-    (kit_copy / "Snare 01.wav").unlink()
+    kicks = sorted(kit_copy.glob("Kick*.wav"))
+    query = kicks[0]
+    gone = [lib.catalog.file_by_path(str(p)).content_id for p in kicks[1:]]
+    for p in kicks[1:]:
+        p.unlink()
     for i in range(60):  # new work, so that the run is stopped while analysing
         sf.write(kit_copy / f"new{i:02d}.wav", voice(("kick", "snare")[i % 2], 100 + i), 44100)
     seen: list[str] = []
     rep = lib.index(workers=1, progress=lambda p: seen.append(p.phase),
                     should_stop=lambda: "analyse" in seen)
-    assert rep.cancelled and rep.removed == 1
+    assert rep.cancelled and rep.removed == len(gone)
+    left = lib.catalog.db.execute(
+        f"SELECT COUNT(*) FROM contents WHERE id IN ({','.join('?' * len(gone))})", gone
+    ).fetchone()[0]
+    assert left == 0
+    assert len(lib.search(Query(like=[str(query)], k=5)).hits) == 5
 
-    def kept() -> bool:
-        return bool(lib.catalog.db.execute(
-            "SELECT 1 FROM contents WHERE id=?", (gone.content_id,)).fetchone())
 
-    assert kept()
-    rep = lib.index(workers=1)
-    assert not rep.cancelled and not kept()
+def test_a_run_stopped_in_its_scan_keeps_a_moved_pack(lib, kit_copy, tmp_path):
+    """Stopped before the scan had linked a pack moved to another folder, a run keeps its
+    sounds (and every model's vectors) for the next run, which links them again."""
+    other = tmp_path / "Other Drive"
+    other.mkdir()
+    lib.index([str(kit_copy), str(other)], workers=1)
+    cids = {p.name: lib.catalog.file_by_path(str(p)).content_id for p in kit_copy.glob("*.wav")}
+    for p in list(kit_copy.glob("*.wav")):
+        shutil.move(p, other / p.name)
+    hashing: list[bool] = []
+    rep = lib.index(workers=1, progress=lambda p: hashing.append(p.phase == "scan" and p.total > 0),
+                    should_stop=lambda: any(hashing))
+    assert rep.cancelled
+    lib.index(workers=1)
+    for name, cid in cids.items():
+        assert lib.catalog.file_by_path(str(other / name)).content_id == cid
 
 
 def test_a_folder_added_through_a_symlink_is_the_same_folder(lib, kit_copy, tmp_path):

@@ -136,12 +136,15 @@ class Indexer:
         report = progress or (lambda p: None)
         try:
             todo = self._scan(roots, rep, report, stop)
-            if not stop():
+            scanned = not stop()
+            if scanned:
                 self._analyse(todo, rep, report, stop)
-            # Not after a stop: a sound whose files left (moved to another folder, not yet
-            # analysed there) would lose its vectors, MERT's and CLAP's included; the next
-            # whole run links it again by its hash, or collects it.
-            if not stop():
+            # Once the scan is whole, every moved file is linked again (moves are hashed
+            # there), so what no file points at is gone: collected even if the analysis
+            # was stopped, or its vectors would crowd the nearest neighbours of every search.
+            # A scan stopped halfway may not have linked a moved pack yet: its sounds (and
+            # MERT's and CLAP's vectors) wait for the next run.
+            if scanned:
                 self.collect_garbage()
             if not stop():
                 reembedded, rep.reanalysed = self._upkeep.upgrade(
