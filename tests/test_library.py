@@ -724,3 +724,30 @@ def test_touched_files_are_hashed_not_decoded_again(lib, kit_copy, monkeypatch):
     assert decoded == [str(kit_copy / "Snare 01.wav")]
     assert rep.indexed == 1 and rep.unchanged == n - 1
     assert lib.index(workers=1).unchanged == n  # and the new dates are stored
+
+
+def test_results_keep_the_paths_the_folder_was_added_by(lib, kit_copy, tmp_path):
+    """Folders are recognised by their real paths but stored as given: a library added
+    through a link (macOS's /tmp is one) answers with the paths the user indexed."""
+    link = tmp_path / "link"
+    link.symlink_to(kit_copy)
+    lib.index([str(link)], workers=1)
+    hits = lib.search(Query(text="kick", k=3)).hits
+    assert hits and all(h.path.startswith(str(link) + os.sep) for h in hits)
+    # dropped by its real path, a library file is still itself
+    hits = lib.search(Query(like=[str(kit_copy / "Kick 01.wav")], k=5)).hits
+    assert str(link / "Kick 01.wav") not in [h.path for h in hits]
+
+
+def test_an_older_root_through_a_link_is_merged_into_its_real_parent(lib, kit_copy, tmp_path):
+    link = tmp_path / "link"
+    link.symlink_to(kit_copy.parent)
+    sub = kit_copy / "Kicks"
+    sub.mkdir()
+    for p in list(kit_copy.glob("Kick*.wav")):
+        shutil.move(p, sub / p.name)
+    lib.catalog.add_root(str(link / kit_copy.name / "Kicks"))  # as an older Studio stored it
+    lib.index(workers=1)
+    lib.index([str(kit_copy)], workers=1)
+    on_disk = len(list(kit_copy.rglob("*.wav")))
+    assert len(lib.roots()) == 1 and lib.catalog.stats()["files"] == on_disk

@@ -240,17 +240,21 @@ class Catalog:
         """The root that holds `path`: one already there if `path` is it or inside it, else a
         new one, which takes over roots inside it (their files keep their rows). Nested roots
         would each claim the inner files: every scan of one re-decoded them as new. With
-        `merge` False (an index run holds those roots' ids) the next scan merges them."""
+        `merge` False (an index run holds those roots' ids) the next scan merges them.
+
+        Folders are compared by their real paths (a folder given again through a symlink is
+        the same folder) and stored as given (results show the paths the user knows)."""
+        real = os.path.realpath(path)
         with self.write() as db:
-            rows = [(int(i), p) for i, p in db.execute("SELECT id, path FROM roots")]
-            for rid, rp in rows:
-                real = os.path.realpath(rp)  # a root an older Studio stored through a link
-                if path in (rp, real) or _inside(path, rp) or _inside(path, real):
+            rows = [(int(i), p, os.path.realpath(p)) for i, p in db.execute(
+                "SELECT id, path FROM roots")]
+            for rid, rp, rr in rows:
+                if path == rp or real == rr or _inside(real, rr):
                     return rid
             cur = db.execute("INSERT INTO roots(path, added) VALUES(?, ?)", (path, time.time()))
             new = int(cur.lastrowid or 0)
-            for rid, rp in rows:
-                if merge and _inside(rp, path):
+            for rid, _rp, rr in rows:
+                if merge and _inside(rr, real):
                     _fold_root(db, rid, new)
             return new
 
@@ -258,9 +262,12 @@ class Catalog:
         """Fold any root inside another into the outermost (libraries made before add_root
         did)."""
         with self.write() as db:
-            paths = {int(i): p for i, p in db.execute("SELECT id, path FROM roots")}
+            paths = {int(i): os.path.realpath(p) for i, p in db.execute(
+                "SELECT id, path FROM roots")}
             for rid, rp in paths.items():
-                outer = [oid for oid, op in paths.items() if _inside(rp, op)]
+                # inside another, or the same folder through a link (an older Studio)
+                outer = [oid for oid, op in paths.items()
+                         if _inside(rp, op) or (op == rp and oid < rid)]
                 if outer:
                     _fold_root(db, rid, min(outer, key=lambda oid: len(paths[oid])))
 

@@ -71,9 +71,9 @@ class Library:
 
     # ---- roots ---------------------------------------------------------------------------
     def add_root(self, path: str | os.PathLike[str]) -> str:
-        # The real path: a folder added again through a symlink (or a link to it) is the
-        # same folder, not a second root whose files would all be listed twice.
-        p = os.path.realpath(os.path.expanduser(os.fspath(path)))
+        # As given (results show the paths the user knows); the catalog compares real
+        # paths, so the same folder through a symlink is not a second root.
+        p = os.path.abspath(os.path.expanduser(os.fspath(path)))
         if not os.path.isdir(p):
             raise LibraryError(f"not a folder: {p}")
         # While a run indexes, roots inside this one keep their ids (its rows point at them):

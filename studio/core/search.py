@@ -141,6 +141,7 @@ class Searcher:
         self.lib = library
         self._mu: dict[str, tuple[int, float]] = {}
         self.notes: list[str] = []  # of the search running now
+        self._own_paths: set[str] = set()  # its query files, as the library names them
 
     # ---- public --------------------------------------------------------------------------
     def search(self, q: Query) -> SearchResult:
@@ -174,14 +175,20 @@ class Searcher:
         lib = self.lib
         per: dict[str, list[np.ndarray]] = {}
         exclude: set[int] = set()
+        own: set[str] = set()  # the query files as the library names them
         probs: list[dict[str, float]] = []
         embedders = lib.answering_embedders()
         for p in paths:
             ap = os.path.abspath(p)
             row = lib.catalog.file_by_path(ap)
-            if row is None and os.path.realpath(ap) != ap:  # a library file via a symlink
-                ap = os.path.realpath(ap)
-                row = lib.catalog.file_by_path(ap)
+            if row is None:  # a library file named through a symlink (or the other way)
+                for alias in _library_aliases(ap, lib.roots()):
+                    row = lib.catalog.file_by_path(alias)
+                    if row is not None:
+                        ap = alias
+                        break
+            if row is not None:
+                own.add(ap)
             if row is not None and not _unchanged(ap, row.size, row.mtime_ns):
                 row = None  # overwritten since it was indexed: what it holds now is the query
             item = lib.first_item(row.content_id) if row and row.content_id else None
@@ -213,6 +220,7 @@ class Searcher:
                 per.setdefault(emb.id, []).append(np.asarray(vec, np.float32))
         cats = {c for p in probs for c in p}
         mean_probs = {c: float(np.mean([p.get(c, 0.0) for p in probs])) for c in cats}
+        self._own_paths = own
         return {e: _unit(np.mean(v, axis=0)) for e, v in per.items()}, exclude, mean_probs
 
     def _like(self, q: Query) -> tuple[list[Hit], list[str]]:
@@ -282,7 +290,7 @@ class Searcher:
         extra["category"] = agree
         if words is not None:
             extra["words"] = words
-        return self._hits(ids, fused, rows, extra, q, set(q.like))
+        return self._hits(ids, fused, rows, extra, q, set(q.like) | self._own_paths)
 
     def _calibrate(self, emb: Any, sims: np.ndarray) -> np.ndarray:
         idx = self.lib.index_for(emb)
@@ -473,6 +481,20 @@ def _unchanged(path: str, size: int, mtime_ns: int) -> bool:
     except OSError:
         return False
     return st.st_size == size and st.st_mtime_ns == mtime_ns
+
+
+def _library_aliases(path: str, roots: Sequence[str]) -> list[str]:
+    """`path` as the library may hold it: its real path, and the same file under each root
+    whose real folder holds it (a root added through a link, a file dropped by its target)."""
+    real = os.path.realpath(path)
+    out = [real] if real != path else []
+    for r in roots:
+        rr = os.path.realpath(r)
+        if real.startswith(rr.rstrip(os.sep) + os.sep):
+            alias = r.rstrip(os.sep) + real[len(rr.rstrip(os.sep)):]
+            if alias not in out and alias != path:
+                out.append(alias)
+    return out
 
 
 def _num(v: float, digits: int) -> float | None:
