@@ -751,3 +751,16 @@ def test_an_older_root_through_a_link_is_merged_into_its_real_parent(lib, kit_co
     lib.index([str(kit_copy)], workers=1)
     on_disk = len(list(kit_copy.rglob("*.wav")))
     assert len(lib.roots()) == 1 and lib.catalog.stats()["files"] == on_disk
+
+
+def test_a_filesystem_that_cannot_lock_still_indexes(lib, kit_copy, monkeypatch):
+    """flock fails with ENOLCK on NFS without lockd: that is not 'another Studio'."""
+    import errno
+
+    from studio.core import lock
+
+    def no_locks(fd: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(lock, "_lock", no_locks)
+    assert lib.index([str(kit_copy)], workers=1).indexed > 0
