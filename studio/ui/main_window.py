@@ -58,8 +58,9 @@ class MainWindow(QMainWindow):
         self.like: list[str] = []
         self._good_like: list[str] = []  # the like-samples of the last search that worked
         # A re-run because the library changed keeps the user's place (selection, current
-        # row, sort): (selected paths, current path) while one is on its way.
-        self._keep_place: tuple[list[str], str | None] | None = None
+        # row, sort): (its query, selected paths, current path) while one is on its way;
+        # only the answer to that very query uses it.
+        self._keep_place: tuple[Query, list[str], str | None] | None = None
         self._restoring = False
         self.last_list: QWidget | None = None  # the library tree or the results, last focused
         self._index_on_start = index_on_start
@@ -282,10 +283,11 @@ class MainWindow(QMainWindow):
     def refresh_results(self) -> None:
         """The library changed under the results on screen: run their query again, keeping
         the selection, the current sample and the sort (nothing re-plays)."""
-        if self.query() is None:
+        q = self.query()
+        if q is None:
             return
         cur = self.results.view.currentIndex()
-        self._keep_place = (self.results.view.selected_paths(),
+        self._keep_place = (q, self.results.view.selected_paths(),
                             cur.data(PATH_ROLE) if cur.isValid() else None)
         self.run_query()
 
@@ -303,17 +305,20 @@ class MainWindow(QMainWindow):
 
     def clear_like(self) -> None:
         self.like = []
+        self._good_like = []  # a later failed drop must not bring the cleared sample back
         self.run_query()
 
     def _show_results(self, res: Any, header: str) -> None:
         self._good_like = list(self.like)
         keep, self._keep_place = self._keep_place, None
+        if keep is not None and not _same_query(keep[0], res.query):
+            keep = None  # the answer to another query (typed since): ranked by match
         self.results.show_welcome(False)
         note = " ".join(res.notes)
         self.results.set_message("" if res.hits else note[:1].upper() + note[1:])
         self._restoring = keep is not None
         try:
-            self.results.set_hits(res.hits, keep=keep)
+            self.results.set_hits(res.hits, keep=keep[1:] if keep is not None else None)
         finally:
             self._restoring = False
         self.results.set_header(header, like_active=bool(self.like))
@@ -342,8 +347,8 @@ class MainWindow(QMainWindow):
 
     def _result_current(self, cur: QModelIndex, _prev: QModelIndex) -> None:
         path = cur.data(PATH_ROLE) if cur.isValid() else None
-        if self._restoring and path == self.audition.current:
-            return  # the same sample, back in its place after a refresh: nothing to redo
+        if self._restoring:
+            return  # a row back in its place after a refresh: what plays stays as it was
         if path:
             hit = self.results.model.hits[cur.row()]
             self.audition.select(path, hit_info(hit), region=match_window(hit))
@@ -384,3 +389,12 @@ class MainWindow(QMainWindow):
     def show_last_error(self) -> None:
         if self._last_error:
             error_box(self, *self._last_error).exec()
+
+
+def _same_query(a: Query, b: Query) -> bool:
+    """Whether `b` (as the searcher answered it: its word filters expanded) asks what `a`
+    asked."""
+    fa, fb = a.filters, b.filters
+    return (a.like, a.text, a.k, fa.category, fa.min_seconds, fa.max_seconds) == (
+        b.like, b.text, b.k, fb.category, fb.min_seconds, fb.max_seconds
+    ) and bool(fa.words) == bool(fb.words)

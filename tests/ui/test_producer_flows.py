@@ -418,3 +418,67 @@ def test_refresh_after_indexing_keeps_selection_sort_and_does_not_replay(
     names = [h.name for h in w.results.model.hits]
     assert names == sorted(names, key=str.lower) or names == sorted(names)
     assert plays == []  # the same sample back in place is not selected (played) again
+
+
+def test_refresh_does_not_take_over_what_plays(
+    make_window: Any, library: Any, qtbot: Any, tmp_path: Path, sample_folder: Path
+) -> None:
+    """An index run that ends while the user auditions a file from the tree must not
+    re-select (and play) the results' old current row."""
+    w = make_window(library)
+    qtbot.waitUntil(lambda: not w.indexer.running(), timeout=20000)
+    search(w, qtbot, "kick", 3)
+    view = w.results.view
+    view.setFocus()
+    view.selectRow(1)
+    picked = w.results.model.hits[1].path
+    qtbot.waitUntil(lambda: w.audition.current == picked, timeout=3000)
+    tree_file = next(str(p) for p in Path(library.roots()[0]).rglob("*.wav") if str(p) != picked)
+    w.library.file_selected.emit(tree_file)
+    qtbot.waitUntil(lambda: w.audition.current == tree_file, timeout=3000)
+    extra = tmp_path / "More Kicks"
+    shutil.copytree(sample_folder / "Kicks", extra)
+    for f in extra.iterdir():
+        f.rename(extra / ("NEW " + f.name))
+    w.add_folder(str(extra))
+    qtbot.waitUntil(lambda: not w.indexer.running(), timeout=30000)
+    qtbot.waitUntil(
+        lambda: any(h.name.startswith("NEW ") for h in w.results.model.hits), timeout=5000
+    )
+    qtbot.wait(200)
+    assert w.audition.current == tree_file
+
+
+def test_a_query_typed_during_a_refresh_is_ranked_by_match(
+    make_window: Any, library: Any, qtbot: Any
+) -> None:
+    w = make_window(library)
+    qtbot.waitUntil(lambda: not w.indexer.running(), timeout=20000)
+    search(w, qtbot, "kick", 3)
+    hdr = w.results.view.horizontalHeader()
+    hdr.setSortIndicator(0, Qt.SortOrder.AscendingOrder)  # by name
+    w.refresh_results()  # an index run just ended
+    w.search_bar.edit.setText("snare")
+    w.search_bar.flush()
+    qtbot.waitUntil(lambda: not w.searcher.busy() and bool(w.results.model.hits)
+                    and "snare" in w.results.header.text(), timeout=5000)
+    qtbot.wait(200)
+    scores = [h.score for h in w.results.model.hits]
+    assert hdr.sortIndicatorSection() == 3 and scores == sorted(scores, reverse=True)
+
+
+def test_a_cleared_sample_stays_cleared_after_a_failed_drop(
+    make_window: Any, library: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    w = make_window(library)
+    qtbot.waitUntil(lambda: not w.indexer.running(), timeout=20000)
+    a = str(next(Path(library.roots()[0]).rglob("*Kick*.wav")))
+    w.find_similar([a])
+    qtbot.waitUntil(lambda: rows(w) > 0 and not w.searcher.busy(), timeout=5000)
+    w.clear_like()
+    bad = tmp_path / "broken.wav"
+    bad.write_bytes(b"RIFF\x00\x00not a wave")
+    w.find_similar([str(bad)])
+    qtbot.waitUntil(lambda: not w.searcher.busy(), timeout=5000)
+    qtbot.wait(200)
+    assert w.like == []
