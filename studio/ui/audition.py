@@ -18,12 +18,12 @@ from studio.ui.preview_data import PreviewData, load_for_playback, load_preview
 from studio.ui.worker import Job, LatestRunner
 
 
-def _audio_job(job: Job, path: str, sr: int) -> Any:
-    return load_for_playback(path, sr)
+def _audio_job(job: Job, path: str, sr: int, until: float | None = None) -> Any:
+    return load_for_playback(path, sr, until)
 
 
-def _picture_job(job: Job, path: str) -> PreviewData:
-    return load_preview(path, job.should_stop)
+def _picture_job(job: Job, path: str, until: float | None = None) -> PreviewData:
+    return load_preview(path, job.should_stop, until)
 
 
 class Audition(QObject):
@@ -55,7 +55,7 @@ class Audition(QObject):
         self.current = path
         self.info[path] = info
         self.regions[path] = region
-        self._picture.submit(path, _picture_job, path)
+        self._picture.submit(path, _picture_job, path, region[1] if region else None)
         if (self.auto_play if play is None else play):
             self.play(path)
         elif self.player.is_playing():
@@ -66,7 +66,8 @@ class Audition(QObject):
         sr = self.player.samplerate
         if path is None or sr is None:
             return
-        self._audio.submit(path, _audio_job, path, sr)
+        region = self.regions.get(path)
+        self._audio.submit(path, _audio_job, path, sr, region[1] if region else None)
 
     def start_of(self, path: str | None) -> float:
         region = self.regions.get(path) if path else None

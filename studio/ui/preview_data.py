@@ -13,9 +13,19 @@ import numpy as np
 from studio.core.analysis import MAX_ANALYSED_SECONDS
 from studio.core.audio import DecodeError, decode
 
-# As far into a file as the index windows it: a match 40 s into a take is auditioned from
-# there and shaded where it is (at 30 s it was played from 0 s, and its region off-screen).
-MAX_SECONDS = MAX_ANALYSED_SECONDS
+# What is decoded of a long file to show and play it (a take of minutes costs ~30 ms more
+# for each 30 s read)...
+MAX_SECONDS = 30.0
+# ... unless a search matched further in: then up to where the index windows files, so a
+# match 40 s into a take is auditioned from there and shaded where it is.
+MAX_MATCH_SECONDS = MAX_ANALYSED_SECONDS
+
+
+def seconds_to_read(until: float | None) -> float:
+    """How much of a file to decode to show or play it through `until` seconds."""
+    if until is None:
+        return MAX_SECONDS
+    return min(max(MAX_SECONDS, until + 2.0), MAX_MATCH_SECONDS)
 ENVELOPE_POINTS = 1600
 SPEC_FRAMES = 600
 SPEC_BINS = 160
@@ -91,16 +101,19 @@ def _interp_matrix(freqs: np.ndarray, centres: np.ndarray) -> np.ndarray:
     return m
 
 
-def load_for_playback(path: str, out_sr: int) -> np.ndarray:
-    """Mono float32 at the output's rate (DecodeError when unreadable)."""
-    audio = decode(path, sr=out_sr, max_seconds=MAX_SECONDS)
+def load_for_playback(path: str, out_sr: int, until: float | None = None) -> np.ndarray:
+    """Mono float32 at the output's rate, through `until` seconds at least (DecodeError when
+    unreadable)."""
+    audio = decode(path, sr=out_sr, max_seconds=seconds_to_read(until))
     return audio.samples
 
 
-def load_preview(path: str, should_stop: Callable[[], bool] | None = None) -> PreviewData:
-    """Decode `path` and derive the waveform envelope and the spectrogram."""
+def load_preview(path: str, should_stop: Callable[[], bool] | None = None,
+                 until: float | None = None) -> PreviewData:
+    """Decode `path` (through `until` seconds at least) and derive the waveform envelope
+    and the spectrogram."""
     try:
-        audio = decode(path, sr=None, max_seconds=MAX_SECONDS)
+        audio = decode(path, sr=None, max_seconds=seconds_to_read(until))
     except DecodeError as e:
         return PreviewData(path, error=e.reason)
     y, sr = audio.samples, audio.sr
