@@ -157,3 +157,20 @@ def test_m4a_is_found_and_skipped_with_what_to_do(tmp_path):
     assert is_audio_path(p)
     with pytest.raises(DecodeError, match=r"not supported: convert it to WAV"):
         decode(p)
+
+
+def test_one_bad_sample_does_not_change_the_whole_sound(tmp_path):
+    """A NaN in opposed-polarity stereo silenced the sound; one glitch sample of 500 in an
+    ordinary float file made it read as '16.8' and divided it by 32768."""
+    y = voice("clap", 0).astype(np.float32)
+    st = np.stack([y, -y], axis=1)
+    st[100, 0] = np.nan
+    p = tmp_path / "wide.wav"
+    sf.write(p, st, 44100, subtype="FLOAT")
+    assert np.abs(decode(p).samples).max() > 0.5
+    g = y.copy()
+    g[200] = 500.0
+    q = tmp_path / "glitch.wav"
+    sf.write(q, g, 44100, subtype="FLOAT")
+    out = decode(q).samples
+    assert abs(float(np.abs(np.delete(out, 200)).max()) - float(np.abs(np.delete(y, 200)).max())) < 1e-3

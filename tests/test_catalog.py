@@ -145,3 +145,24 @@ def test_a_write_lock_held_elsewhere_does_not_block_opening(tmp_path):
 def test_only_a_damaged_catalog_is_called_damaged(error, says, not_says):
     msg = cat_mod.open_error("/x/catalog.sqlite", sqlite3.OperationalError(error))
     assert says in msg and not_says not in msg
+
+
+def test_a_folder_held_twice_and_a_root_inside_it_merge_into_one(tmp_path):
+    """As an older Studio could leave them: 'z real', 'a link' to it, and 'z real/sub'. The
+    inner root was folded into the duplicate just deleted: a foreign-key failure at every
+    index run."""
+    import os
+    import time
+
+    (tmp_path / "z real" / "sub").mkdir(parents=True)
+    os.symlink(tmp_path / "z real", tmp_path / "a link")
+    c = Catalog(tmp_path / "c.sqlite")
+    with c.write() as db:
+        for p in ("z real", "a link", "z real/sub"):
+            db.execute("INSERT INTO roots(path, added) VALUES(?, ?)",
+                       (str(tmp_path / p), time.time()))
+        db.execute("INSERT INTO files(path, root_id, size, mtime_ns) VALUES(?, 3, 1, 1)",
+                   (str(tmp_path / "z real" / "sub" / "x.wav"),))
+    c.merge_nested_roots()
+    assert [p for _, p in c.roots()] == [str(tmp_path / "z real")]
+    assert c.db.execute("SELECT root_id FROM files").fetchall() == [(1,)]

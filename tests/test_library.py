@@ -643,6 +643,12 @@ def test_a_run_stopped_in_its_scan_keeps_a_moved_pack(lib, kit_copy, tmp_path):
     rep = lib.index(workers=1, progress=lambda p: hashing.append(p.phase == "scan" and p.total > 0),
                     should_stop=lambda: any(hashing))
     assert rep.cancelled
+    for i in range(60):  # then a run stopped while analysing new work (which sorts before
+        # the moved files): still no loss
+        sf.write(other / f"0 new{i:02d}.wav", voice(("kick", "snare")[i % 2], 300 + i), 44100)
+    done: list[int] = []
+    assert lib.index(workers=1, progress=lambda p: done.append(p.done * (p.phase == "analyse")),
+                     should_stop=lambda: any(done)).cancelled
     lib.index(workers=1)
     for name, cid in cids.items():
         assert lib.catalog.file_by_path(str(other / name)).content_id == cid

@@ -115,18 +115,19 @@ def decode(
     # (1.54 against 1.26 ms a file, 24-bit stereo worst), so libsndfile converts.
     ch = data.shape[1]
     mono = data[:, 0] if ch == 1 else data @ np.full(ch, 1.0 / ch, np.float32)
-    if ch > 1:
-        mono = _keep_opposed_channels(data, mono)
     mono = np.ascontiguousarray(mono, dtype=np.float32)
     if not np.all(np.isfinite(mono)):
         mono = np.nan_to_num(mono, nan=0.0, posinf=0.0, neginf=0.0)
+    if ch > 1:
+        mono = _keep_opposed_channels(data, mono)
     peak = max(float(mono.max()), -float(mono.min()))  # no temporary array
     if peak > MAX_FLOAT_PEAK:
         # Samples a million times full scale are not audio (random bytes, a broken writer):
         # analysed, they gave NaN scores.
         raise DecodeError("corrupt sample values (far beyond full scale)")
-    if peak > FLOAT_16_8_PEAK:
-        # A "16.8" float file (Cool Edit / Audition): 32-bit floats on a +-32768 scale.
+    if peak > FLOAT_16_8_PEAK and np.count_nonzero(np.abs(mono) > 2.0) > 0.01 * mono.size:
+        # A "16.8" float file (Cool Edit / Audition): 32-bit floats on a +-32768 scale, the
+        # whole sound so (one glitch sample in an ordinary file is not).
         mono *= np.float32(1.0 / 32768.0)
     duration = total / native_sr if total > 0 else len(mono) / native_sr
     if sr is not None and sr != native_sr:
@@ -152,7 +153,9 @@ def _keep_opposed_channels(data: np.ndarray, mono: np.ndarray) -> np.ndarray:
     mix = float(np.dot(m, m))
     if per.max() > 0 and mix < 0.05 * float(per.mean()):  # the mix is 13 dB down or more
         loud = int(np.argmax(per))
-        return np.ascontiguousarray(data[:, loud], dtype=np.float32)
+        out = np.ascontiguousarray(data[:, loud], dtype=np.float32)
+        return out if np.all(np.isfinite(out)) else np.nan_to_num(
+            out, nan=0.0, posinf=0.0, neginf=0.0)
     return mono
 
 

@@ -259,17 +259,23 @@ class Catalog:
             return new
 
     def merge_nested_roots(self) -> None:
-        """Fold any root inside another into the outermost (libraries made before add_root
-        did)."""
+        """Fold any root inside another into the outermost, and a folder held twice (once
+        through a link) into its first root: libraries made before add_root did. One fold
+        at a time, the roots read again after each (a fold deletes a root)."""
         with self.write() as db:
-            paths = {int(i): os.path.realpath(p) for i, p in db.execute(
-                "SELECT id, path FROM roots")}
-            for rid, rp in paths.items():
-                # inside another, or the same folder through a link (an older Studio)
-                outer = [oid for oid, op in paths.items()
-                         if _inside(rp, op) or (op == rp and oid < rid)]
-                if outer:
-                    _fold_root(db, rid, min(outer, key=lambda oid: len(paths[oid])))
+            while True:
+                paths = {int(i): os.path.realpath(p) for i, p in db.execute(
+                    "SELECT id, path FROM roots ORDER BY id")}
+                fold = None
+                for rid, rp in paths.items():
+                    outer = [oid for oid, op in paths.items()
+                             if _inside(rp, op) or (op == rp and oid < rid)]
+                    if outer:
+                        fold = (rid, min(outer, key=lambda o: (len(paths[o]), o)))
+                        break
+                if fold is None:
+                    return
+                _fold_root(db, *fold)
 
     def root_path(self, root_id: int) -> str | None:
         r = self.db.execute("SELECT path FROM roots WHERE id=?", (root_id,)).fetchone()

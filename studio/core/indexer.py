@@ -225,7 +225,7 @@ class Indexer:
         gone_contents = {
             g.content_id for _, gone, _ in walked for g in gone if g.content_id is not None
         }
-        for root_id, gone, need in walked:
+        for root_id, _gone, need in walked:
             link: list[tuple[str, os.stat_result, int]] = []
             if not gone_contents:
                 # Nothing left any folder, so no new path is a moved one: the analysis
@@ -257,9 +257,14 @@ class Indexer:
             with cat.write() as db:
                 for path, st, cid in link:
                     _upsert_file(db, path, root_id, st, cid, None)
+        # The files that left are let go only once every root's moves are linked: a scan
+        # stopped before that keeps them (their sounds keep a file, so no later clean-up
+        # can take a moved pack's sounds, and every model's vectors, before it is linked).
+        with cat.write() as db:
+            for _, gone, _ in walked:
                 for g in gone:
                     db.execute("DELETE FROM files WHERE id=?", (g.id,))
-            rep.removed += len(gone)
+                rep.removed += len(gone)
         return todo
 
     def _map_batches(

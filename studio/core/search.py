@@ -140,8 +140,6 @@ class Searcher:
     def __init__(self, library: Library) -> None:
         self.lib = library
         self._mu: dict[str, tuple[int, float]] = {}
-        self.notes: list[str] = []  # of the search running now
-        self._own_paths: set[str] = set()  # its query files, as the library names them
 
     # ---- public --------------------------------------------------------------------------
     def search(self, q: Query) -> SearchResult:
@@ -158,20 +156,21 @@ class Searcher:
                 q = replace(q, filters=replace(q.filters, words=list(dict.fromkeys(words))))
         except ValueError as e:
             raise QueryError(str(e)) from None
-        self.notes = []
+        notes: list[str] = []  # for the user; searches may run on several threads at once
         if q.like:
             hits, used = self._like(q)
         else:
-            hits, used = self._text(q)
-        return SearchResult(q, hits, used, (time.perf_counter() - t0) * 1000, self.notes)
+            hits, used = self._text(q, notes)
+        return SearchResult(q, hits, used, (time.perf_counter() - t0) * 1000, notes)
 
     # ---- audio ---------------------------------------------------------------------------
     def _query_vectors(
         self, paths: Sequence[str]
-    ) -> tuple[dict[str, np.ndarray], set[int], dict[str, float]]:
+    ) -> tuple[dict[str, np.ndarray], set[int], dict[str, float], set[str]]:
         """Per answering embedder the mean query vector; the query's own items (its sound
-        and loop windows: they take candidate slots, and its path is left out of the hits);
-        and the query's mean category probabilities."""
+        and loop windows: they take candidate slots); the query's mean category
+        probabilities; and the query files as the library names them (left out of the
+        hits)."""
         lib = self.lib
         per: dict[str, list[np.ndarray]] = {}
         exclude: set[int] = set()
@@ -220,17 +219,18 @@ class Searcher:
                 per.setdefault(emb.id, []).append(np.asarray(vec, np.float32))
         cats = {c for p in probs for c in p}
         mean_probs = {c: float(np.mean([p.get(c, 0.0) for p in probs])) for c in cats}
-        self._own_paths = own
-        return {e: _unit(np.mean(v, axis=0)) for e, v in per.items()}, exclude, mean_probs
+        vecs = {e: _unit(np.mean(v, axis=0)) for e, v in per.items()}
+        return vecs, exclude, mean_probs, own
 
     def _like(self, q: Query) -> tuple[list[Hit], list[str]]:
         lib = self.lib
-        qv, exclude, qprobs = self._query_vectors(q.like)
+        qv, exclude, qprobs, own = self._query_vectors(q.like)
+        skip = set(q.like) | own
         embs = [e for e in lib.answering_embedders() if e.id in qv]
         widen = q.filters.active() or bool(q.text)
         n_cand = max(64, q.k * (10 if widen else 4)) + len(exclude)
         size = max((len(lib.index_for(e)) for e in embs), default=0)
-        hits = self._like_among(q, qv, qprobs, embs, n_cand)
+        hits = self._like_among(q, qv, qprobs, embs, n_cand, skip)
         if len(hits) < q.k and q.filters.active() and n_cand < size + len(exclude):
             # Too few of the nearest pass the filters (a rim's neighbours, filtered to
             # snares): rank exactly the items that pass, however far they are.
@@ -239,7 +239,7 @@ class Searcher:
             among = lib.catalog.items_of_contents(
                 [c for c, k in zip(table.content_ids, keep, strict=True) if k]
             )
-            hits = self._like_among(q, qv, qprobs, embs, n_cand, among) if among else []
+            hits = self._like_among(q, qv, qprobs, embs, n_cand, skip, among) if among else []
         return hits, [e.name for e in embs]
 
     def _like_among(
@@ -249,6 +249,7 @@ class Searcher:
         qprobs: dict[str, float],
         embs: list[Any],
         n_cand: int,
+        skip: set[str],
         among: list[int] | None = None,
     ) -> list[Hit]:
         """The hits among each embedder's n_cand nearest items (of `among`, scored exactly,
@@ -290,7 +291,7 @@ class Searcher:
         extra["category"] = agree
         if words is not None:
             extra["words"] = words
-        return self._hits(ids, fused, rows, extra, q, set(q.like) | self._own_paths)
+        return self._hits(ids, fused, rows, extra, q, skip)
 
     def _calibrate(self, emb: Any, sims: np.ndarray) -> np.ndarray:
         idx = self.lib.index_for(emb)
@@ -315,7 +316,7 @@ class Searcher:
         names = [_name_of(r) for r in rows]
         return np.asarray(drums.score(pq, analyses, names), dtype=np.float32)
 
-    def _text(self, q: Query) -> tuple[list[Hit], list[str]]:
+    def _text(self, q: Query, notes: list[str]) -> tuple[list[Hit], list[str]]:
         lib = self.lib
         table = lib.content_table()
         if not table.item_ids:
@@ -340,7 +341,7 @@ class Searcher:
             # sample scored the same ~0.95, and 'guitar' listed the library in folder order.
             order = order[drums.name_matches(pq, table.scores)[order]]
             if not len(order):
-                self.notes.append(
+                notes.append(
                     f"no sound Studio knows in {q.text!r}, and no file or folder name holds "
                     "it: try a drum (kick, snare, open hat, 808, perc…) or a sound word "
                     "(bright, dusty, punchy, long…); with CLAP (a model to download) any "
