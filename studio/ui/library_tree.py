@@ -100,8 +100,10 @@ class LibraryModel(QStandardItemModel):
         if item is None or not item.data(IS_DIR_ROLE) or _loaded(item):
             return
         item.removeRows(0, item.rowCount())
-        item.setData(_mtime(item.data(PATH_ROLE)), LISTED_ROLE)
+        stamp = _mtime(item.data(PATH_ROLE))
         entries = _listing(item.data(PATH_ROLE))
+        if not isinstance(entries, str):
+            item.setData(stamp, LISTED_ROLE)  # only a listing that worked counts as done
         if isinstance(entries, str):
             err = QStandardItem(f"cannot read: {entries}")
             err.setEditable(False)
@@ -123,10 +125,10 @@ class LibraryModel(QStandardItemModel):
                 # which costs ~120 ms on the GUI thread for a folder of 20k files.
                 stack += _subfolders(item)
                 continue
-            item.setData(stamp, LISTED_ROLE)
             entries = _listing(item.data(PATH_ROLE))
             if isinstance(entries, str):
-                continue  # unreadable for now: keep what was listed
+                continue  # unreadable for now: keep what was listed, and try again next time
+            item.setData(stamp, LISTED_ROLE)
             keep = {p for p, _ in entries}
             for row in reversed(range(item.rowCount())):
                 if item.child(row).data(PATH_ROLE) not in keep:

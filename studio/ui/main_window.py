@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core import drums
 from studio.core.audio import is_audio_path
 from studio.core.library import Library, LibraryError
 from studio.core.search import Query
@@ -397,4 +398,12 @@ def _same_query(a: Query, b: Query) -> bool:
     fa, fb = a.filters, b.filters
     return (a.like, a.text, a.k, fa.category, fa.min_seconds, fa.max_seconds) == (
         b.like, b.text, b.k, fb.category, fb.min_seconds, fb.max_seconds
-    ) and bool(fa.words) == bool(fb.words)
+    ) and _words(fa.words) == _words(fb.words)
+
+
+def _words(words: list[str]) -> list[str]:
+    """Word filters as the searcher reads them ('dusty' is noisy and lo-fi)."""
+    try:
+        return list(dict.fromkeys(m for w in words for m in drums.filter_words(w)))
+    except ValueError:
+        return list(words)

@@ -503,3 +503,42 @@ def test_tree_refresh_lists_only_folders_that_changed(qtbot: Any, tmp_path: Path
     (tmp_path / "b.wav").write_bytes(b"")
     m.refresh_loaded()
     assert listed == [str(tmp_path)] and m.item(0).rowCount() == 3
+
+
+def test_a_word_ticked_during_a_refresh_is_ranked_by_match(
+    make_window: Any, library: Any, qtbot: Any
+) -> None:
+    def act(word: str) -> Any:
+        return next(a for a in w.search_bar._word_actions if a.text() == word)
+
+    w = make_window(library)
+    qtbot.waitUntil(lambda: not w.indexer.running(), timeout=20000)
+    act("bright").setChecked(True)
+    search(w, qtbot, "kick", 3)
+    hdr = w.results.view.horizontalHeader()
+    hdr.setSortIndicator(0, Qt.SortOrder.AscendingOrder)  # by name
+    w.refresh_results()  # an index run just ended
+    act("bright").setChecked(False)
+    act("dark").setChecked(True)  # another question, asked while the refresh runs
+    w.search_bar.flush()
+    qtbot.waitUntil(lambda: not w.searcher.busy() and w.searcher.last is not None
+                    and bool(w.searcher.last.query.filters.words)
+                    and "bright" not in w.searcher.last.query.filters.words, timeout=5000)
+    qtbot.wait(200)
+    scores = [h.score for h in w.results.model.hits]
+    assert hdr.sortIndicatorSection() == 3 and scores == sorted(scores, reverse=True)
+
+
+def test_a_folder_that_failed_to_list_once_is_listed_again(qtbot: Any, tmp_path: Path,
+                                                           monkeypatch: Any) -> None:
+    from studio.ui import library_tree as lt
+
+    (tmp_path / "a.wav").write_bytes(b"")
+    m = lt.LibraryModel()
+    m.set_roots([str(tmp_path)])
+    real = lt._listing
+    monkeypatch.setattr(lt, "_listing", lambda f: "Input/output error")
+    m.populate(m.index(0, 0))
+    monkeypatch.setattr(lt, "_listing", real)
+    m.refresh_loaded()
+    assert [m.item(0).child(r).text() for r in range(m.item(0).rowCount())] == ["a.wav"]
