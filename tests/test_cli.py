@@ -207,3 +207,10 @@ def test_search_in_a_data_dir_with_no_library_creates_nothing(tmp_path):
 def test_negative_workers_is_a_usage_error(tmp_path):
     r = studio("index", str(tmp_path), "--workers", "-3", data_dir=tmp_path / "d")
     assert r.returncode == 2 and "must be 0 or more" in r.stderr
+
+
+def test_info_before_any_index_says_where_data_lives_and_creates_nothing(tmp_path):
+    d = tmp_path / "not yet"
+    r = studio("info", data_dir=d)
+    assert r.returncode == 0 and str(d) in r.stdout and "no library here yet" in r.stdout
+    assert not d.exists()
