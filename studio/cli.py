@@ -382,9 +382,8 @@ def _cmd_info(args: argparse.Namespace) -> int:
     from studio.core.paths import resolve_data_dir
 
     d = resolve_data_dir(getattr(args, "data_dir", None))
-    if d.exists() and not d.is_dir():
-        raise LookupError(f"the data dir {d} is a file, not a folder")
-    if not (d / "catalog.sqlite").exists():  # say where data would live; create nothing
+    if not d.exists() or (d.is_dir() and not (d / "catalog.sqlite").exists()):
+        # Say where data would live, and create nothing (a file there: Library says so).
         print(f"data dir:  {d}")
         print("no library here yet: index a folder with `studio index FOLDER`")
         return EXIT_OK

@@ -15,14 +15,15 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+# Formats libsndfile cannot decode: still found by the scan and listed as skipped, named so
+# that the reason says what to do about them.
+UNSUPPORTED_EXTENSIONS = {".m4a": "AAC/ALAC (.m4a)", ".aac": "AAC", ".mp4": "AAC (.mp4)",
+                          ".wma": "WMA"}
 AUDIO_EXTENSIONS = frozenset(
     {".wav", ".wave", ".aif", ".aiff", ".aifc", ".flac", ".mp3", ".ogg", ".oga", ".opus",
      ".caf", ".w64", ".rf64"}
-    | {".m4a", ".aac", ".mp4", ".wma"}  # found and listed as skipped, with what to do
+    | UNSUPPORTED_EXTENSIONS.keys()
 )
-# Formats libsndfile cannot decode: named, so the skip reason says what to do about them.
-UNSUPPORTED_EXTENSIONS = {".m4a": "AAC/ALAC (.m4a)", ".aac": "AAC", ".mp4": "AAC (.mp4)",
-                          ".wma": "WMA"}
 # A one-shot library holds small files; anything past this is someone's 2-hour recording.
 MAX_FILE_BYTES = 2 * 1024**3
 # What is read of a long file unless a caller asks for more (loops are windowed later).
@@ -115,9 +116,7 @@ def decode(
     # (1.54 against 1.26 ms a file, 24-bit stereo worst), so libsndfile converts.
     ch = data.shape[1]
     mono = data[:, 0] if ch == 1 else data @ np.full(ch, 1.0 / ch, np.float32)
-    mono = np.ascontiguousarray(mono, dtype=np.float32)
-    if not np.all(np.isfinite(mono)):
-        mono = np.nan_to_num(mono, nan=0.0, posinf=0.0, neginf=0.0)
+    mono = _finite(np.ascontiguousarray(mono, dtype=np.float32))
     if ch > 1:
         mono = _keep_opposed_channels(data, mono)
     peak = max(float(mono.max()), -float(mono.min()))  # no temporary array
@@ -153,10 +152,15 @@ def _keep_opposed_channels(data: np.ndarray, mono: np.ndarray) -> np.ndarray:
     mix = float(np.dot(m, m))
     if per.max() > 0 and mix < 0.05 * float(per.mean()):  # the mix is 13 dB down or more
         loud = int(np.argmax(per))
-        out = np.ascontiguousarray(data[:, loud], dtype=np.float32)
-        return out if np.all(np.isfinite(out)) else np.nan_to_num(
-            out, nan=0.0, posinf=0.0, neginf=0.0)
+        return _finite(np.ascontiguousarray(data[:, loud], dtype=np.float32))
     return mono
+
+
+def _finite(y: np.ndarray) -> np.ndarray:
+    """`y` with NaN and infinite samples made 0 (a copy only when there are any)."""
+    if np.all(np.isfinite(y)):
+        return y
+    return np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0)
 
 
 def resample(y: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:

@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from studio.core.paths import is_inside
+
 SCHEMA_VERSION = 3
 
 _SCHEMA_V1 = """
@@ -189,10 +191,7 @@ class Catalog:
                     version = int(row.fetchone()[0])
                     migrated = version < SCHEMA_VERSION
                     if version > SCHEMA_VERSION:
-                        raise CatalogError(
-                            f"the catalog at {self.path} was written by a newer Studio "
-                            f"(format {version}); update Studio or choose another --data-dir"
-                        )
+                        raise self._too_new(version)
                     while version < SCHEMA_VERSION:
                         for stmt in _statements(MIGRATIONS[version]):
                             db.execute(stmt)
@@ -223,11 +222,14 @@ class Catalog:
             return False
         version = int(row[0])
         if version > SCHEMA_VERSION:
-            raise CatalogError(
-                f"the catalog at {self.path} was written by a newer Studio "
-                f"(format {version}); update Studio or choose another --data-dir"
-            )
+            raise self._too_new(version)
         return version == SCHEMA_VERSION
+
+    def _too_new(self, version: int) -> CatalogError:
+        return CatalogError(
+            f"the catalog at {self.path} was written by a newer Studio "
+            f"(format {version}); update Studio or choose another --data-dir"
+        )
 
     @property
     def schema_version(self) -> int:
@@ -249,12 +251,12 @@ class Catalog:
             rows = [(int(i), p, os.path.realpath(p)) for i, p in db.execute(
                 "SELECT id, path FROM roots")]
             for rid, rp, rr in rows:
-                if path == rp or real == rr or _inside(real, rr):
+                if path == rp or real == rr or is_inside(real, rr):
                     return rid
             cur = db.execute("INSERT INTO roots(path, added) VALUES(?, ?)", (path, time.time()))
             new = int(cur.lastrowid or 0)
             for rid, _rp, rr in rows:
-                if merge and _inside(rr, real):
+                if merge and is_inside(rr, real):
                     _fold_root(db, rid, new)
             return new
 
@@ -269,7 +271,7 @@ class Catalog:
                 fold = None
                 for rid, rp in paths.items():
                     outer = [oid for oid, op in paths.items()
-                             if _inside(rp, op) or (op == rp and oid < rid)]
+                             if is_inside(rp, op) or (op == rp and oid < rid)]
                     if outer:
                         fold = (rid, min(outer, key=lambda o: (len(paths[o]), o)))
                         break
@@ -474,7 +476,3 @@ def _fold_root(db: sqlite3.Connection, inner: int, outer: int) -> None:
     db.execute("UPDATE files SET root_id=? WHERE root_id=?", (outer, inner))
     db.execute("DELETE FROM roots WHERE id=?", (inner,))
 
-
-def _inside(path: str, folder: str) -> bool:
-    """Whether `path` is strictly inside `folder` (both absolute)."""
-    return path.startswith(folder.rstrip(os.sep) + os.sep)

@@ -11,6 +11,11 @@ APP_NAME = "Studio"
 ENV_DATA_DIR = "STUDIO_DATA_DIR"
 
 
+def is_inside(path: str, folder: str) -> bool:
+    """Whether `path` is strictly inside `folder` (both absolute)."""
+    return path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
 def resolve_data_dir(override: str | os.PathLike[str] | None = None) -> Path:
     if override:
         p = Path(override)

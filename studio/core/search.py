@@ -35,6 +35,7 @@ import numpy as np
 
 from studio.core import drums
 from studio.core.audio import DecodeError, decode
+from studio.core.paths import is_inside
 
 if TYPE_CHECKING:
     from studio.core.library import Library
@@ -152,8 +153,8 @@ class Searcher:
             if q.filters.category:
                 drums.filter_members(q.filters.category)
             if q.filters.words:  # producers' words for the measured ones ('dusty')
-                words = [m for w in q.filters.words for m in drums.filter_words(w)]
-                q = replace(q, filters=replace(q.filters, words=list(dict.fromkeys(words))))
+                words = drums.filter_word_list(q.filters.words)
+                q = replace(q, filters=replace(q.filters, words=words))
         except ValueError as e:
             raise QueryError(str(e)) from None
         notes: list[str] = []  # for the user; searches may run on several threads at once
@@ -380,10 +381,9 @@ class Searcher:
             cid = r["content_id"]
             if cid not in best or score[pos] > best[cid][0]:
                 best[cid] = (float(score[pos]), pos)
-        # The query files themselves, however they were named; other copies of the same
-        # sound elsewhere in the library are results (score ~1: "you have this already").
+        # The query files, as given and as the library names them (_query_vectors); other
+        # copies of the same sound elsewhere are results (score ~1: "you have this already").
         skip = {os.path.abspath(p) for p in skip_paths}
-        skip |= {os.path.realpath(p) for p in skip}
         hits: list[Hit] = []
         for cid, (s, pos) in sorted(best.items(), key=lambda kv: -kv[1][0]):
             r = rows[ids[pos]]
@@ -491,7 +491,7 @@ def _library_aliases(path: str, roots: Sequence[str]) -> list[str]:
     out = [real] if real != path else []
     for r in roots:
         rr = os.path.realpath(r)
-        if real.startswith(rr.rstrip(os.sep) + os.sep):
+        if is_inside(real, rr):
             alias = r.rstrip(os.sep) + real[len(rr.rstrip(os.sep)):]
             if alias not in out and alias != path:
                 out.append(alias)

@@ -8,6 +8,7 @@ resources/drums/classifier.npz (made by resources/drums/train_classifier.py).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -59,7 +60,7 @@ LOOP_SURE_ONSETS = 6
 __all__ = [
     "ANALYSIS_SECONDS", "ANALYSIS_SR", "ANALYSIS_VERSION", "CATEGORIES", "CATEGORY_GROUPS",
     "FILTER_MIN_PROB", "Query", "ScoreTable", "WORD_DEFINITIONS", "analyze", "filter_members",
-    "filter_words", "hears_nothing", "may_be", "name_matches", "parse_query", "score", "score_table", "windows",
+    "filter_word_list", "filter_words", "hears_nothing", "may_be", "name_matches", "parse_query", "score", "score_table", "windows",
 ]  # fmt: skip
 
 _RAW_KEYS = (
@@ -102,6 +103,12 @@ def filter_words(name: str) -> tuple[str, ...]:
         f"unknown sound word {name!r} (choose from {', '.join(WORD_DEFINITIONS)}, "
         "or a word like dusty)"
     )
+
+
+def filter_word_list(words: Sequence[str]) -> list[str]:
+    """The measured sound words a list of word filters stands for, once each, in order
+    (ValueError for an unknown one): what a search filters on."""
+    return list(dict.fromkeys(m for w in words for m in filter_words(w)))
 
 
 def may_be(members: tuple[str, ...], category: str | None, probs: dict | None) -> bool:
