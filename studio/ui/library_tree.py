@@ -102,13 +102,12 @@ class LibraryModel(QStandardItemModel):
         item.removeRows(0, item.rowCount())
         stamp = _mtime(item.data(PATH_ROLE))
         entries = _listing(item.data(PATH_ROLE))
-        if not isinstance(entries, str):
-            item.setData(stamp, LISTED_ROLE)  # only a listing that worked counts as done
-        if isinstance(entries, str):
+        if isinstance(entries, str):  # not stamped: the next refresh lists it again
             err = QStandardItem(f"cannot read: {entries}")
             err.setEditable(False)
             item.appendRow(err)
             return
+        item.setData(stamp, LISTED_ROLE)
         for path, is_dir in entries:
             item.appendRow(_item(path, is_dir))
 

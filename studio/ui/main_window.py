@@ -404,6 +404,6 @@ def _same_query(a: Query, b: Query) -> bool:
 def _words(words: list[str]) -> list[str]:
     """Word filters as the searcher reads them ('dusty' is noisy and lo-fi)."""
     try:
-        return list(dict.fromkeys(m for w in words for m in drums.filter_words(w)))
+        return drums.filter_word_list(words)
     except ValueError:
         return list(words)

@@ -129,7 +129,7 @@ class PreviewPanel(QWidget):
             self._curve.setData([], [])
             self._image.clear()
             return
-        if d.env_lo is d.env_hi or np.array_equal(d.env_lo, d.env_hi):
+        if d.env_lo is d.env_hi:  # envelope() returns the samples themselves so
             # Samples, not buckets (a short sound): a line through them. As min/max pairs
             # each would be a segment of no length, and nothing would show.
             self._curve.setData(d.env_t, d.env_lo, connect="all")

@@ -19,6 +19,11 @@ MAX_SECONDS = 30.0
 # ... unless a search matched further in: then up to where the index windows files, so a
 # match 40 s into a take is auditioned from there and shaded where it is.
 MAX_MATCH_SECONDS = MAX_ANALYSED_SECONDS
+ENVELOPE_POINTS = 1600
+SPEC_FRAMES = 600
+SPEC_BINS = 160
+SPEC_SAMPLES = 400_000
+FLOOR_DB = -90.0
 
 
 def seconds_to_read(until: float | None) -> float:
@@ -26,11 +31,6 @@ def seconds_to_read(until: float | None) -> float:
     if until is None:
         return MAX_SECONDS
     return min(max(MAX_SECONDS, until + 2.0), MAX_MATCH_SECONDS)
-ENVELOPE_POINTS = 1600
-SPEC_FRAMES = 600
-SPEC_BINS = 160
-SPEC_SAMPLES = 400_000
-FLOOR_DB = -90.0
 
 
 @dataclass
