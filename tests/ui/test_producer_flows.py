@@ -12,35 +12,12 @@ from typing import Any
 
 import numpy as np
 import soundfile as sf
-from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
-from PySide6.QtGui import QDropEvent
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
+from ui_helpers import add_new_kicks, drop, kit_file, new_kicks_shown, rows, search
 
 from studio.ui import settings as S
 from studio.ui.library_tree import PATH_ROLE as Qt_PATH
-
-
-def drop(w: Any, paths: list[str]) -> None:
-    md = QMimeData()
-    md.setUrls([QUrl.fromLocalFile(p) for p in paths])
-    ev = QDropEvent(QPointF(200, 200), Qt.DropAction.CopyAction, md,
-                    Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    w.dropEvent(ev)
-
-
-def kit_file(lib: Any, name: str) -> str:
-    root = Path(lib.roots()[0])
-    return str(next(root.rglob(name)))
-
-
-def rows(w: Any) -> int:
-    return w.results.model.rowCount()
-
-
-def search(w: Any, qtbot: Any, text: str = "kick", n: int = 3) -> None:
-    w.search_bar.edit.setText(text)
-    w.search_bar.flush()
-    qtbot.waitUntil(lambda: rows(w) >= n and not w.searcher.busy(), timeout=5000)
 
 
 class _Out:
@@ -124,12 +101,7 @@ def test_new_folder_never_reaches_shown_results(make_window: Any, library: Any, 
     w = make_window(library)
     qtbot.waitUntil(lambda: not w.indexer.running(), timeout=20000)
     search(w, qtbot, "kick", 3)
-    extra = tmp_path / "More Kicks"
-    shutil.copytree(sample_folder / "Kicks", extra)
-    for f in extra.iterdir():
-        f.rename(extra / ("NEW " + f.name))
-    w.add_folder(str(extra))
-    qtbot.waitUntil(lambda: not w.indexer.running(), timeout=30000)
+    add_new_kicks(w, qtbot, tmp_path, sample_folder)
     qtbot.wait(500)
     new = [h for h in w.results.model.hits if h.name.startswith("NEW ")]
     # the same query run fresh does include them
@@ -403,15 +375,8 @@ def test_refresh_after_indexing_keeps_selection_sort_and_does_not_replay(
     qtbot.waitUntil(lambda: w.audition.current == picked, timeout=3000)
     plays = []
     w.audition.select = lambda *a, **k: plays.append(a)  # type: ignore[method-assign]
-    extra = tmp_path / "More Kicks"
-    shutil.copytree(sample_folder / "Kicks", extra)
-    for f in extra.iterdir():
-        f.rename(extra / ("NEW " + f.name))
-    w.add_folder(str(extra))
-    qtbot.waitUntil(lambda: not w.indexer.running(), timeout=30000)
-    qtbot.waitUntil(
-        lambda: any(h.name.startswith("NEW ") for h in w.results.model.hits), timeout=5000
-    )
+    add_new_kicks(w, qtbot, tmp_path, sample_folder)
+    qtbot.waitUntil(lambda: new_kicks_shown(w), timeout=5000)
     assert view.selected_paths() == [picked]
     assert view.currentIndex().data(Qt.ItemDataRole.UserRole + 1) == picked
     assert view.horizontalHeader().sortIndicatorSection() == 0
@@ -436,15 +401,8 @@ def test_refresh_does_not_take_over_what_plays(
     tree_file = next(str(p) for p in Path(library.roots()[0]).rglob("*.wav") if str(p) != picked)
     w.library.file_selected.emit(tree_file)
     qtbot.waitUntil(lambda: w.audition.current == tree_file, timeout=3000)
-    extra = tmp_path / "More Kicks"
-    shutil.copytree(sample_folder / "Kicks", extra)
-    for f in extra.iterdir():
-        f.rename(extra / ("NEW " + f.name))
-    w.add_folder(str(extra))
-    qtbot.waitUntil(lambda: not w.indexer.running(), timeout=30000)
-    qtbot.waitUntil(
-        lambda: any(h.name.startswith("NEW ") for h in w.results.model.hits), timeout=5000
-    )
+    add_new_kicks(w, qtbot, tmp_path, sample_folder)
+    qtbot.waitUntil(lambda: new_kicks_shown(w), timeout=5000)
     qtbot.wait(200)
     assert w.audition.current == tree_file
 

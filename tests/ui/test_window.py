@@ -7,35 +7,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent
+from PySide6.QtCore import Qt
+from ui_helpers import drop, kit_file, rows
 
 from studio.ui import settings as S
 from studio.ui.results import PATH_ROLE
 
 
-def _drop(w: Any, paths: list[str]) -> None:
-    md = QMimeData()
-    md.setUrls([QUrl.fromLocalFile(p) for p in paths])
-    ev = QDropEvent(QPointF(200, 200), Qt.DropAction.CopyAction, md,
-                    Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    w.dropEvent(ev)
-
-
-def _kit_file(lib: Any, name: str) -> str:
-    root = Path(lib.roots()[0])
-    return str(next(root.rglob(name)))
-
-
-def _rows(w: Any) -> int:
-    return w.results.model.rowCount()
-
-
 def test_drop_gives_similar_results(make_window: Any, library: Any, qtbot: Any) -> None:
     w = make_window(library)
-    kick = _kit_file(library, "Demo Kick 01.wav")
-    _drop(w, [kick])
-    qtbot.waitUntil(lambda: _rows(w) > 0, timeout=5000)
+    kick = kit_file(library, "Demo Kick 01.wav")
+    drop(w, [kick])
+    qtbot.waitUntil(lambda: rows(w) > 0, timeout=5000)
     assert w.results.header.text().startswith('Like "Demo Kick 01.wav" — ')
     paths = [h.path for h in w.results.model.hits]
     assert kick not in paths  # the query itself is left out
@@ -46,25 +29,25 @@ def test_drop_with_words_searches_like_this_but(make_window: Any, library: Any,
                                                 qtbot: Any) -> None:
     w = make_window(library)
     w.search_bar.edit.setText("bright")
-    _drop(w, [_kit_file(library, "Demo Snare 02.wav")])
+    drop(w, [kit_file(library, "Demo Snare 02.wav")])
     qtbot.waitUntil(lambda: 'but "bright"' in w.results.header.text(), timeout=5000)
-    assert _rows(w) > 0
+    assert rows(w) > 0
 
 
 def test_non_audio_drop_gives_a_message(make_window: Any, library: Any, tmp_path: Path) -> None:
     w = make_window(library)
     note = tmp_path / "notes.txt"
     note.write_text("not a sound")
-    _drop(w, [str(note)])
+    drop(w, [str(note)])
     assert w.results.message.isVisibleTo(w)
     assert "notes.txt is not an audio file" in w.results.message.text()
-    assert _rows(w) == 0
+    assert rows(w) == 0
 
 
 def test_typing_runs_a_text_search(make_window: Any, library: Any, qtbot: Any) -> None:
     w = make_window(library)
     qtbot.keyClicks(w.search_bar.edit, "kick")
-    qtbot.waitUntil(lambda: _rows(w) > 0, timeout=5000)
+    qtbot.waitUntil(lambda: rows(w) > 0, timeout=5000)
     assert w.results.header.text().startswith('"kick" — ')
 
 
@@ -73,14 +56,14 @@ def test_newest_query_wins(make_window: Any, library: Any, qtbot: Any) -> None:
     for text in ("snare", "hat", "tom", "kick"):
         w.search_bar.edit.setText(text)
         w.search_bar.flush()
-    qtbot.waitUntil(lambda: not w.searcher.busy() and _rows(w) > 0, timeout=5000)
+    qtbot.waitUntil(lambda: not w.searcher.busy() and rows(w) > 0, timeout=5000)
     assert w.results.header.text().startswith('"kick"')
 
 
 def _search(w: Any, qtbot: Any, text: str = "kick") -> None:
     w.search_bar.edit.setText(text)
     w.search_bar.flush()
-    qtbot.waitUntil(lambda: _rows(w) >= 3, timeout=5000)
+    qtbot.waitUntil(lambda: rows(w) >= 3, timeout=5000)
 
 
 def test_selection_plays_on_the_fake_output(make_window: Any, library: Any, qtbot: Any) -> None:
@@ -158,7 +141,7 @@ def test_find_similar_from_the_library_tree(make_window: Any, library: Any, qtbo
     tree.setFocus()
     tree.setCurrentIndex(first)
     qtbot.keyClick(tree, Qt.Key.Key_F)
-    qtbot.waitUntil(lambda: _rows(w) > 0, timeout=5000)
+    qtbot.waitUntil(lambda: rows(w) > 0, timeout=5000)
     assert w.results.header.text().startswith(f'Like "{first.data()}"')
 
 
