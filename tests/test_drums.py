@@ -146,6 +146,36 @@ def test_parse_words() -> None:
     assert parse_query("kick wobbly").free_words == ["wobbly"]
 
 
+@pytest.mark.parametrize(
+    "text,category,exclude",
+    [
+        ("not a snare", None, ["snare"]),
+        ("no hats", None, ["hihat"]),
+        ("perc without the cowbell", "perc", []),  # cowbell names perc: asked for, kept
+        ("hats, not open hats", "hihat", ["hihat_open"]),
+        ("snare not clap", "snare", ["clap"]),
+        ("not a snare but a kick", "kick", ["snare"]),
+    ],
+)  # fmt: skip
+def test_parse_ruled_out_categories(text: str, category: str | None, exclude: list) -> None:
+    """'not a snare' used to be read as 'snare' (the negation fell on 'a')."""
+    q = parse_query(text)
+    assert (q.category, q.exclude) == (category, exclude)
+    assert "a" not in q.free_words and "the" not in q.free_words
+
+
+def test_ruled_out_category_scores_its_sounds_down() -> None:
+    analyses = [analyze(kick()), analyze(snare()), analyze(noise_burst())]
+    analyses[0]["probs"] = {"kick": 0.95, "tom": 0.05}
+    analyses[1]["probs"] = {"snare": 0.9, "clap": 0.1}
+    analyses[2]["probs"] = {"hihat_closed": 0.6, "snare": 0.4}
+    s = score(parse_query("not a snare"), analyses)
+    assert int(np.argmax(s)) == 0 and s[1] < 0.15 < s[2] < s[0]
+    hats = score(parse_query("hats, not open hats"), [
+        {"probs": {"hihat_closed": 1.0}}, {"probs": {"hihat_open": 1.0}}])  # fmt: skip
+    assert hats[0] > 0.5 and hats[1] < 0.05
+
+
 def test_score_ranks_snare_first() -> None:
     analyses = [analyze(kick()), analyze(snare()), analyze(noise_burst())]
     analyses[1]["probs"] = {**analyses[1]["probs"], "snare": 0.9}  # category as the model says

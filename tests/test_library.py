@@ -770,3 +770,14 @@ def test_a_filesystem_that_cannot_lock_still_indexes(lib, kit_copy, monkeypatch)
 
     monkeypatch.setattr(lock, "_lock", no_locks)
     assert lib.index([str(kit_copy)], workers=1).indexed > 0
+
+
+def test_text_that_rules_out_a_category_leaves_its_sounds_out(lib, kit_copy):
+    """'not a snare' was read as 'snare' and listed the snares first."""
+    lib.index([str(kit_copy)], workers=1)
+    snares = {h.path for h in lib.search(Query(text="snare", k=5)).hits}
+    assert all(os.path.basename(p).startswith("Snare") for p in snares)
+    res = lib.search(Query(text="not a snare", k=20))
+    assert len(res.hits) == 20 and not res.notes
+    assert not snares & {h.path for h in res.hits}
+    assert not any(h.category == "snare" for h in res.hits)

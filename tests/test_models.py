@@ -389,11 +389,26 @@ def test_device_and_dtype(monkeypatch) -> None:
     monkeypatch.setattr(device, "cpu_has_native_bf16", lambda: False)
     assert pick_dtype("cpu") == "float32"
     monkeypatch.setattr(device, "cpu_has_native_bf16", lambda: True)
+    monkeypatch.setattr(device, "bf16_speedup", lambda: 0.4)  # flags, but slow bf16 matmuls
+    assert pick_dtype("cpu") == "float32"
+    monkeypatch.setattr(device, "bf16_speedup", lambda: 2.0)
     assert pick_dtype("cpu") == "bfloat16" and pick_dtype("mps") == "float32"
     assert pick_dtype("cpu", "fp32") == "float32"
     monkeypatch.setenv("STUDIO_DTYPE", "bf16")
     assert pick_dtype("cpu") == "bfloat16"
     assert pick_dtype("cpu", "fp16") == "bfloat16"
+
+
+def test_bf16_speedup_is_measured_once(monkeypatch) -> None:
+    """The automatic CPU precision rests on a measured bf16/fp32 matmul ratio; it is taken
+    once per process (a model load must not pay it twice)."""
+    from studio.core.models import device
+
+    monkeypatch.setattr(device, "_bf16_speedup_cache", None)
+    first = device.bf16_speedup()
+    assert first > 0 and first == device._bf16_speedup_cache
+    monkeypatch.setattr(device, "_bf16_speedup_cache", 123.0)
+    assert device.bf16_speedup() == 123.0
 
 
 @pytest.mark.parametrize(

@@ -335,6 +335,10 @@ class Searcher:
                 csims = self._calibrate(clap, vecs @ tv)
                 per["clap"] = csims
                 scores = (1 - CLAP_TEXT_MIX) * scores + CLAP_TEXT_MIX * csims
+                # CLAP hears "not a snare" as a snare: what the words rule out stays out.
+                ruled_out = drums.excluded_share(pq, table.scores)
+                if ruled_out is not None:
+                    scores = scores * (1.0 - ruled_out)
                 used.append(clap.name)
         order = np.argsort(-scores, kind="stable")
         if clap is None and drums.hears_nothing(pq):

@@ -29,6 +29,7 @@ from studio.core.drums.query import (
     Query,
     ScoreTable,
     category_word,
+    excluded_share,
     hears_nothing,
     name_matches,
     parse_query,
@@ -60,7 +61,7 @@ LOOP_SURE_ONSETS = 6
 __all__ = [
     "ANALYSIS_SECONDS", "ANALYSIS_SR", "ANALYSIS_VERSION", "CATEGORIES", "CATEGORY_GROUPS",
     "FILTER_MIN_PROB", "Query", "ScoreTable", "WORD_DEFINITIONS", "analyze", "filter_members",
-    "filter_word_list", "filter_words", "hears_nothing", "may_be", "name_matches", "parse_query", "score", "score_table", "windows",
+    "excluded_share", "filter_word_list", "filter_words", "hears_nothing", "may_be", "name_matches", "parse_query", "score", "score_table", "windows",
 ]  # fmt: skip
 
 _RAW_KEYS = (

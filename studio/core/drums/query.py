@@ -103,6 +103,9 @@ class Query:
     category: str | None = None  # a CATEGORIES name or a CATEGORY_GROUPS key
     words: dict[str, int] = field(default_factory=dict)  # word -> +1 wanted / -1 unwanted
     free_words: list[str] = field(default_factory=list)
+    # Categories or groups the query rules out ("not a snare", "no hats", "kick without 808"
+    # rules out nothing: 808 names a kick).
+    exclude: list[str] = field(default_factory=list)
     raw: str = ""
 
 
@@ -148,10 +151,15 @@ def parse_query(text: str) -> Query:
         if tok in _NEGATIONS:
             negate = True
             continue
-        if tok in CATEGORY_WORDS and not negate:
+        if negate and tok in _STOP:  # "not a snare", "without the tail": still negated
+            continue
+        if tok in CATEGORY_WORDS:
             cat = CATEGORY_WORDS[tok]
+            if negate:
+                if cat != q.category and cat not in q.exclude:
+                    q.exclude.append(cat)
             # A specific category wins over a group named earlier ("hat ... open hat").
-            if q.category is None or q.category in CATEGORY_GROUPS:
+            elif q.category is None or q.category in CATEGORY_GROUPS:
                 q.category = cat
         if tok in WORD_SYNONYMS:
             for w, d in WORD_SYNONYMS[tok].items():
@@ -311,8 +319,28 @@ class ScoreTable:
         return len(self.probs)
 
 
+def excluded_share(query: Query, table: ScoreTable) -> np.ndarray | None:
+    """Per row, the probability that it is one of the categories the query rules out (None
+    when it rules out none); a sound the query asks for is never ruled out by it ("hats, not
+    open hats" keeps the closed ones)."""
+    if not query.exclude:
+        return None
+    wanted = set(CATEGORY_GROUPS.get(query.category, (query.category,))) if query.category else set()
+    out = np.zeros(len(table), np.float32)
+    seen: set[str] = set()
+    for name in query.exclude:
+        for c in CATEGORY_GROUPS.get(name, (name,)):
+            if c in table.categories and c not in seen and not (
+                c in wanted and name == query.category
+            ):
+                seen.add(c)
+                out += table.probs[:, table.categories.index(c)]
+    return np.clip(out, 0.0, 1.0)
+
+
 def score_table(query: Query, table: ScoreTable) -> np.ndarray:
-    """Relevance in [0, 1] per row: category probability x (0.6 + 0.4 x word agreement)."""
+    """Relevance in [0, 1] per row: category probability x (0.6 + 0.4 x word agreement),
+    times the chance that the row is none of the categories the query rules out."""
     n = len(table)
     if query.category is None:
         cat = np.ones(n, np.float32)
@@ -333,6 +361,9 @@ def score_table(query: Query, table: ScoreTable) -> np.ndarray:
         agree.append(col if d > 0 else 1.0 - col)
     wscore = np.mean(agree, axis=0) if agree else 1.0
     s = cat * (0.6 + 0.4 * wscore)
+    ruled_out = excluded_share(query, table)
+    if ruled_out is not None:
+        s = s * (1.0 - ruled_out)
     want = set(query.free_words) | {w for w, d in query.words.items() if d > 0}
     if query.category:
         want |= {k for k, v in CATEGORY_WORDS.items() if v == query.category}
@@ -349,7 +380,7 @@ def score_table(query: Query, table: ScoreTable) -> np.ndarray:
 def hears_nothing(query: Query) -> bool:
     """Whether the query names no category and no sound word: only its free words can be
     matched, against file and folder names ('guitar', 'vocal chop', 'xyzzy')."""
-    return query.category is None and not query.words
+    return query.category is None and not query.words and not query.exclude
 
 
 def name_matches(query: Query, table: ScoreTable) -> np.ndarray:

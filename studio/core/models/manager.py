@@ -289,10 +289,10 @@ class ModelManager:
         hf_logging.set_verbosity_error()
         try:
             dev = pick_device(device)
+            configure_threads()  # before pick_dtype, which may time matmuls on these threads
             # int8 quantises fp32 Linears: an automatic choice of precision yields to it.
             int8 = options.get("precision") == "int8"
             dt = pick_dtype(dev, dtype or ("fp32" if int8 else None))
-            configure_threads()
             if spec.name == "mert":
                 from studio.core.models.mert import MertEmbedder
 
