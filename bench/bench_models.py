@@ -224,6 +224,14 @@ def main() -> None:
     threads = args.threads or min(os.cpu_count() or 1, 8)
     print(f"torch {torch.__version__}, {os.cpu_count()} CPU cores, {threads} intra-op threads")
     print(f"load average {os.getloadavg()[0]:.1f} (a shared machine makes wall-clock figures low)")
+    from studio.core.models import device
+
+    torch.set_num_threads(threads)
+    print(
+        f"automatic CPU precision here: MERT {device.pick_dtype('cpu', matmul_bound=True)}, "
+        f"CLAP {device.pick_dtype('cpu')} (bf16 instructions: {device.cpu_has_native_bf16()}; "
+        f"bf16/fp32 matmul speed {device.bf16_speedup():.2f}x)"
+    )
     print(
         f"{'model':<9} {'variant':<9} {'batch':>5} {'wall /s':>8} {'cpu-est /s':>10} {'target':>7} "
         f"{'load s':>7} {'cos fp32':>8}"

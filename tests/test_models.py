@@ -390,13 +390,31 @@ def test_device_and_dtype(monkeypatch) -> None:
     assert pick_dtype("cpu") == "float32"
     monkeypatch.setattr(device, "cpu_has_native_bf16", lambda: True)
     monkeypatch.setattr(device, "bf16_speedup", lambda: 0.4)  # flags, but slow bf16 matmuls
-    assert pick_dtype("cpu") == "float32"
+    assert pick_dtype("cpu", matmul_bound=True) == "float32"
+    assert pick_dtype("cpu") == "bfloat16"  # a memory-bound model (CLAP) still gains
     monkeypatch.setattr(device, "bf16_speedup", lambda: 2.0)
+    assert pick_dtype("cpu", matmul_bound=True) == "bfloat16"
     assert pick_dtype("cpu") == "bfloat16" and pick_dtype("mps") == "float32"
     assert pick_dtype("cpu", "fp32") == "float32"
     monkeypatch.setenv("STUDIO_DTYPE", "bf16")
     assert pick_dtype("cpu") == "bfloat16"
     assert pick_dtype("cpu", "fp16") == "bfloat16"
+
+
+def test_automatic_precision_per_model(monkeypatch, manager, mert_dir, clap_dir) -> None:
+    """On a CPU with bf16 instructions whose bf16 matmuls are slow, MERT loads in fp32 and
+    CLAP in bf16 (each the faster there); an explicit STUDIO_DTYPE still wins."""
+    from studio.core.models import device
+
+    monkeypatch.delenv("STUDIO_DTYPE", raising=False)
+    monkeypatch.setattr(device, "cpu_has_native_bf16", lambda: True)
+    monkeypatch.setattr(device, "bf16_speedup", lambda: 0.5)
+    manager.link("mert", mert_dir)
+    manager.link("clap", clap_dir)
+    assert manager.load("mert", device="cpu").dtype == "float32"
+    assert manager.load("clap", device="cpu").dtype == "bfloat16"
+    monkeypatch.setenv("STUDIO_DTYPE", "bf16")
+    assert manager.load("mert", device="cpu").dtype == "bfloat16"
 
 
 def test_bf16_speedup_is_measured_once(monkeypatch) -> None:

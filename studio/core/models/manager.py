@@ -292,7 +292,9 @@ class ModelManager:
             configure_threads()  # before pick_dtype, which may time matmuls on these threads
             # int8 quantises fp32 Linears: an automatic choice of precision yields to it.
             int8 = options.get("precision") == "int8"
-            dt = pick_dtype(dev, dtype or ("fp32" if int8 else None))
+            dt = pick_dtype(
+                dev, dtype or ("fp32" if int8 else None), matmul_bound=spec.name == "mert"
+            )
             if spec.name == "mert":
                 from studio.core.models.mert import MertEmbedder
 
