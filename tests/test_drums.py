@@ -209,6 +209,19 @@ def test_garbage_input_gives_valid_dict(y: np.ndarray) -> None:
     assert a["kind"] in {"one-shot", "loop"}
 
 
+@pytest.mark.parametrize("n", [1, 2, 100, SR])
+def test_a_click_is_other_not_a_rim(n: int) -> None:
+    """A file of a sample or two, or one impulse in silence, was called a rim at 0.8."""
+    y = np.zeros(n, np.float32)
+    y[0] = 0.5
+    a = analyze(y)
+    assert a["category"] == "other" and a["category_conf"] == 1.0
+    # A real short hit is still heard: a 15 ms rim-like tick keeps a drum category.
+    t = np.arange(int(0.05 * SR)) / SR
+    tick = (np.sin(2 * np.pi * 1700 * t) * np.exp(-t * 250)).astype(np.float32)
+    assert analyze(tick)["category"] != "other"
+
+
 def test_words_are_documented_and_bounded() -> None:
     a = analyze(snare())
     assert set(a["words"]) <= set(WORD_DEFINITIONS)
