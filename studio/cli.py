@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -105,8 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="only this category or group (kick, snare, hihat, cymbal, perc, ...), including "
         "sounds the model gives at least a 30%% chance of being one",
     )
-    ps.add_argument("--min-length", type=float, metavar="SECONDS")
-    ps.add_argument("--max-length", type=float, metavar="SECONDS")
+    ps.add_argument("--min-length", type=_seconds, metavar="SECONDS")
+    ps.add_argument("--max-length", type=_seconds, metavar="SECONDS")
     ps.add_argument(
         "--word",
         action="append",
@@ -295,6 +296,17 @@ class _ProgressBar:
 
 
 # ---- search ---------------------------------------------------------------------------------
+def _seconds(text: str) -> float:
+    """A length in seconds for --min-length / --max-length: a number, 0 or more."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(v) or v < 0:
+        raise argparse.ArgumentTypeError(f"a length is 0 seconds or more, not {text}")
+    return v
+
+
 def _cmd_search(args: argparse.Namespace) -> int:
     from studio.core.search import Filters, Query
 
@@ -305,10 +317,20 @@ def _cmd_search(args: argparse.Namespace) -> int:
         raise UsageError("-k must be at least 1")
     for q in queries:
         for f in q.get("like", []):
+            if os.path.isdir(f):
+                raise UsageError(f"{f} is a folder: --like takes a sample (a file)")
             if not os.path.isfile(f):
                 raise UsageError(f"no such file: {f}")
         if "text" in q and not str(q["text"]).strip():
             raise UsageError("--text needs words (e.g. --text 'dusty snare')")
+    if (
+        args.min_length is not None
+        and args.max_length is not None
+        and args.min_length > args.max_length
+    ):
+        raise UsageError(
+            f"--min-length {args.min_length:g} is longer than --max-length {args.max_length:g}"
+        )
     if args.category or args.word:
         from studio.core import drums
 

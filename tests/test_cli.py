@@ -106,8 +106,14 @@ def test_data_dir_from_environment(indexed, drum_kit):
         (["search", "--text", "kick", "--category", "bogus"], 2, "unknown category 'bogus'"),
         (["search", "--text", "kick", "--word", "zesty"], 2, "unknown sound word 'zesty'"),
         (["search", "--text", "  "], 2, "--text needs words"),
+        (["search", "--like", "/tmp"], 2, "is a folder"),
+        (["search", "--text", "snare", "--min-length", "2", "--max-length", "1"], 2,
+         "longer than --max-length"),
+        (["search", "--text", "snare", "--max-length", "-1"], 2, "0 seconds or more"),
+        (["search", "--text", "snare", "--min-length", "nan"], 2, "0 seconds or more"),
+        (["search", "--text", "snare", "--min-length", "long"], 2, "not a number"),
     ],
-)
+)  # fmt: skip
 def test_usage_errors_exit_2_with_one_line(indexed, args, code, needle):
     r = studio(*args, data_dir=indexed)
     assert r.returncode == code, (r.stdout, r.stderr)

@@ -164,6 +164,42 @@ def test_parse_ruled_out_categories(text: str, category: str | None, exclude: li
     assert "a" not in q.free_words and "the" not in q.free_words
 
 
+@pytest.mark.parametrize(
+    "text,category,words,exclude",
+    [
+        ("brighter", None, {"bright": 1}, []),
+        ("darker punchier", None, {"dark": 1, "punchy": 1}, []),
+        ("not too bright snare", "snare", {"dark": 1}, []),  # the negation fell on "too"
+        ("not so long", None, {"short": 1}, []),
+        ("no kicks or snares", None, {}, ["kick", "snare"]),
+        ("not a kick or a snare", None, {}, ["kick", "snare"]),
+        ("congas", "perc", {}, []),
+        ("tambourines", "shaker", {}, []),
+        ("rimshots", "rim", {}, []),
+        ("bass drums", "kick", {}, []),
+        ("splash", "crash", {}, []),
+        ("china", "crash", {}, []),
+        ("open-hat", "hihat_open", {}, []),
+        ("hat open", "hihat_open", {}, []),
+        ("hi-hat open", "hihat_open", {}, []),
+        ("hh closed", "hihat_closed", {}, []),
+    ],
+)  # fmt: skip
+def test_parse_producer_phrasings(text, category, words, exclude) -> None:
+    q = parse_query(text)
+    assert (q.category, q.words, q.exclude, q.free_words) == (category, words, exclude, [])
+
+
+def test_names_match_as_written_accents_and_other_scripts() -> None:
+    rows = [{"probs": {"kick": 1.0}}] * 4
+    names = ["Drums/GMRockKit/k.wav", "Drums/Café Kit/k.wav", "Drums/Ударные/Бочка 1.wav",
+             "Drums/Other/k.wav"]  # fmt: skip
+    for text, want in [("GMRockKit", 0), ("rock", 0), ("cafe", 1), ("café", 1),
+                       ("Бочка", 2), ("ударные", 2)]:  # fmt: skip
+        s = score(parse_query(f"{text} kick"), rows, names)
+        assert int(np.argmax(s)) == want and s[want] > 1.3 * np.delete(s, want).max(), text
+
+
 def test_ruled_out_category_scores_its_sounds_down() -> None:
     analyses = [analyze(kick()), analyze(snare()), analyze(noise_burst())]
     analyses[0]["probs"] = {"kick": 0.95, "tom": 0.05}

@@ -781,3 +781,42 @@ def test_text_that_rules_out_a_category_leaves_its_sounds_out(lib, kit_copy):
     assert len(res.hits) == 20 and not res.notes
     assert not snares & {h.path for h in res.hits}
     assert not any(h.category == "snare" for h in res.hits)
+
+
+def test_pack_folders_and_every_copy_are_searchable_by_name(lib, kit_copy, tmp_path):
+    """Text matched only a sound's own folder and file, of its first path: a pack's name
+    ("Trap Kit/Kicks/...") found nothing, and a sample shared by two packs answered to one."""
+    pack = kit_copy / "Trap Kit" / "Kicks"
+    pack.mkdir(parents=True)
+    sf.write(pack / "k1.wav", voice("kick", 501), 44100)
+    shared = kit_copy / "Zed Pack"
+    shared.mkdir()
+    shutil.copy(kit_copy / "Clap 01.wav", shared / "Clap 01.wav")  # the same sound twice
+    lib.index([str(kit_copy)], workers=1)
+    assert [h.name for h in lib.search(Query(text="trap", k=5)).hits][:1] == ["k1.wav"]
+    zed = [h.path for h in lib.search(Query(text="zed clap", k=3)).hits]
+    assert str(shared / "Clap 01.wav") in zed
+    # And the root's own folder name counts: "my drums" is the kit folder.
+    res = lib.search(Query(text="my drums kick", k=5))
+    assert all(os.path.basename(h.path).startswith(("Kick", "k1")) for h in res.hits)
+
+
+def test_a_pack_word_with_a_drum_word_narrows_to_that_pack(lib, kit_copy):
+    """'Audiophob kick' ranked that pack's one kick 29th: the name counted ~0.007."""
+    other = kit_copy / "Audiophob"
+    other.mkdir()
+    sf.write(other / "x.wav", voice("kick", 777), 44100)
+    lib.index([str(kit_copy)], workers=1)
+    assert lib.search(Query(text="audiophob kick", k=3)).hits[0].path == str(other / "x.wav")
+
+
+def test_like_with_a_comparative_moves_the_ranking(lib, kit_copy):
+    """--with "brighter" (the README's own example) was not a word Studio knew: the results
+    were the plain --like ones."""
+    lib.index([str(kit_copy)], workers=1)
+    snare = str(kit_copy / "Snare 01.wav")
+    plain = [h.path for h in lib.search(Query(like=[snare], k=12)).hits]
+    for word, base in (("brighter", "bright"), ("darker", "dark")):
+        moved = [h.path for h in lib.search(Query(like=[snare], text=word, k=12)).hits]
+        assert moved == [h.path for h in lib.search(Query(like=[snare], text=base, k=12)).hits]
+        assert moved != plain, word

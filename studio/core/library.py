@@ -24,7 +24,7 @@ from studio.core.embedders.base import Embedder, EmbedderUnavailable
 from studio.core.embedders.builtin import BuiltinEmbedder
 from studio.core.indexer import Indexer, IndexReport, ProgressFn, StopFn
 from studio.core.lock import Busy, exclusive
-from studio.core.paths import resolve_data_dir
+from studio.core.paths import resolve_data_dir, search_name
 from studio.core.scanner import iter_batches
 from studio.core.search import Query, Searcher, SearchResult
 from studio.core.vindex import VectorIndex
@@ -257,15 +257,22 @@ class Library:
             stale, self._stale = self._stale, set()
             self._table_dirty = False
         rows = db.execute(
-            "SELECT c.id, MIN(i.id), MIN(f.path), c.duration, c.category FROM contents c "
-            "JOIN items i ON i.content_id=c.id JOIN files f ON f.content_id=c.id "
+            "SELECT c.id, MIN(i.id), c.duration, c.category FROM contents c "
+            "JOIN items i ON i.content_id=c.id "
+            "WHERE EXISTS (SELECT 1 FROM files f WHERE f.content_id=c.id) "
             "GROUP BY c.id ORDER BY c.id"
         ).fetchall()
         cids = [int(r[0]) for r in rows]
         items = [int(r[1]) for r in rows]
-        names = [
-            f"{os.path.basename(os.path.dirname(r[2]))}/{os.path.basename(r[2])}" for r in rows
-        ]
+        # Every path of a sound counts, from its root's own folder down: a pack's name
+        # ("Trap Kit/Kicks/...") finds it, and so does either pack of a shared sample.
+        paths: dict[int, list[str]] = {}
+        for cid, path in db.execute(
+            "SELECT content_id, path FROM files WHERE content_id IS NOT NULL"
+        ):
+            paths.setdefault(int(cid), []).append(path)
+        roots = self.roots()
+        names = [search_name(paths.get(c, []), roots) for c in cids]
         parts: list[ScoreTable] = []
         order: list[int] = []  # the content of each row of `parts`, in turn
         todo: list[int] = []  # positions in `rows` to (re)build
@@ -291,8 +298,8 @@ class Library:
             # Changed contents went last: back to content order, so ties rank as in a
             # table built from nothing.
             scores = scores.take(np.argsort(order, kind="stable"))
-        durations = np.array([r[3] or 0.0 for r in rows], np.float32)
-        categories = np.array([r[4] for r in rows], dtype=object)
+        durations = np.array([r[2] or 0.0 for r in rows], np.float32)
+        categories = np.array([r[3] for r in rows], dtype=object)
         t = ContentTable(key, items, scores, time.monotonic(), cids, names, durations, categories)
         self._table = t
         return t

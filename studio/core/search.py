@@ -35,7 +35,7 @@ import numpy as np
 
 from studio.core import drums
 from studio.core.audio import DecodeError, decode
-from studio.core.paths import is_inside
+from studio.core.paths import is_inside, search_name
 
 if TYPE_CHECKING:
     from studio.core.library import Library
@@ -314,7 +314,8 @@ class Searcher:
     def _word_scores(self, text: str, rows: list[dict[str, Any] | None]) -> np.ndarray:
         pq = drums.parse_query(text)
         analyses = [lib_analysis(r) for r in rows]
-        names = [_name_of(r) for r in rows]
+        roots = self.lib.roots()
+        names = [search_name(r["paths"], roots) if r else "" for r in rows]
         return np.asarray(drums.score(pq, analyses, names), dtype=np.float32)
 
     def _text(self, q: Query, notes: list[str]) -> tuple[list[Hit], list[str]]:
@@ -435,13 +436,6 @@ def lib_analysis(r: dict[str, Any] | None) -> dict[str, Any]:
     if an is None:
         an = r["_an"] = json.loads(r["analysis"])
     return an
-
-
-def _name_of(r: dict[str, Any] | None) -> str:
-    if not r or not r.get("paths"):
-        return ""
-    p = r["paths"][0]
-    return f"{os.path.basename(os.path.dirname(p))}/{os.path.basename(p)}"
 
 
 def _passes(f: Filters, r: dict[str, Any], an: dict[str, Any]) -> bool:

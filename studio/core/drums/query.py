@@ -8,6 +8,7 @@ it; words in file names add a little evidence but are never needed.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -26,13 +27,15 @@ _GROUP_WEIGHT: dict[tuple[str, ...], tuple[float, ...]] = {("perc", "shaker"): (
 _PHRASES = [
     (r"\bhi[\s-]?hats?\b", "hihat"),
     (r"\blo[\s-]?fi\b", "lofi"),
-    (r"\bopen\s+(?:hihat|hat|hh)s?\b", "openhat"),
-    (r"\bclosed\s+(?:hihat|hat|hh)s?\b", "closedhat"),
+    (r"\bopen[\s-]*(?:hihat|hat|hh)s?\b", "openhat"),
+    (r"\b(?:hihat|hat|hh)s?[\s-]+open\b", "openhat"),
+    (r"\bclosed[\s-]*(?:hihat|hat|hh)s?\b", "closedhat"),
+    (r"\b(?:hihat|hat|hh)s?[\s-]+closed\b", "closedhat"),
     (r"\bside[\s-]?stick\b", "sidestick"),
     (r"\brim[\s-]?shot\b", "rimshot"),
     (r"\bkick\s+drum\b", "kick"),
-    (r"\bbass\s+drum\b", "kick"),
-    (r"\bsnare\s+drum\b", "snare"),
+    (r"\bbass[\s-]+drums?\b", "kick"),
+    (r"\bsnare\s+drums?\b", "snare"),
 ]
 
 CATEGORY_WORDS: dict[str, str] = {
@@ -44,12 +47,15 @@ CATEGORY_WORDS: dict[str, str] = {
     **dict.fromkeys(["hihat", "hihats", "hat", "hats", "hh"], "hihat"),
     **dict.fromkeys(["closedhat", "ch", "chh"], "hihat_closed"),
     **dict.fromkeys(["openhat", "oh", "ohh"], "hihat_open"),
-    **dict.fromkeys(["crash", "crashes"], "crash"),
+    **dict.fromkeys(["crash", "crashes", "splash", "china"], "crash"),
     **dict.fromkeys(["ride", "rides"], "ride"),
     **dict.fromkeys(["cym", "cymbal", "cymbals"], "cymbal"),
-    **dict.fromkeys(["shaker", "shakers", "tamb", "tambourine", "tambo", "maraca"], "shaker"),
-    **dict.fromkeys(["perc", "percussion", "cowbell", "conga", "bongo", "block", "wood"], "perc"),
-}
+    **dict.fromkeys(["shaker", "shakers", "tamb", "tambourine", "tambo", "maraca", "maracas"],
+                    "shaker"),
+    **dict.fromkeys(["perc", "percussion", "cowbell", "conga", "bongo", "block", "wood",
+                     "woodblock", "clave", "claves", "timbale", "djembe", "cajon", "triangle",
+                     "agogo", "guiro"], "perc"),
+}  # fmt: skip
 
 WORD_SYNONYMS: dict[str, dict[str, int]] = {
     "bright": {"bright": 1},
@@ -87,6 +93,31 @@ WORD_SYNONYMS: dict[str, dict[str, int]] = {
     "tonal": {"tonal": 1},
     "tuned": {"tonal": 1},
     "808": {"long": 1, "tonal": 1},
+    # Comparatives: "like this, but brighter" (`--with`), "a punchier kick".
+    "brighter": {"bright": 1},
+    "crisper": {"bright": 1},
+    "darker": {"dark": 1},
+    "warmer": {"dark": 1},
+    "duller": {"dark": 1},
+    "punchier": {"punchy": 1},
+    "harder": {"punchy": 1},
+    "snappier": {"punchy": 1, "short": 1},
+    "softer": {"soft": 1},
+    "gentler": {"soft": 1},
+    "shorter": {"short": 1},
+    "tighter": {"tight": 1},
+    "drier": {"tight": 1},
+    "dryer": {"tight": 1},
+    "longer": {"long": 1},
+    "boomier": {"boomy": 1},
+    "deeper": {"boomy": 1},
+    "roomier": {"roomy": 1},
+    "wetter": {"roomy": 1},
+    "cleaner": {"clean": 1},
+    "noisier": {"noisy": 1},
+    "dustier": {"noisy": 1, "lofi": 1},
+    "crunchier": {"distorted": 1, "lofi": 1},
+    "dirtier": {"distorted": 1},
 }
 _OPPOSITE = {
     "bright": "dark", "dark": "bright", "punchy": "soft", "soft": "punchy",
@@ -94,6 +125,10 @@ _OPPOSITE = {
     "clean": "noisy", "noisy": "clean",
 }  # fmt: skip
 _NEGATIONS = {"not", "no", "non", "without", "less"}
+# Words between a negation and what it negates ("not too bright", "not so long").
+_INTENSIFIERS = {"too", "so", "overly", "that", "really", "very", "much", "any", "all"}
+# A negated list goes on through these ("no kicks or snares", "not a kick nor a snare").
+_LIST_WORDS = {"or", "nor"}
 _STOP = {"a", "an", "the", "with", "and", "of", "in", "some", "very", "sound", "sounds", "sample",
          "samples", "one", "shot", "oneshot", "drum", "drums", "like", "that", "is", "for"}  # fmt: skip
 
@@ -128,31 +163,60 @@ def sound_words(text: str) -> dict[str, int]:
 _PHRASE_RULES = [
     (needle, re.compile(pat), f" {rep} ")
     for (pat, rep), needle in zip(
-        _PHRASES, ("hat", "fi", "open", "closed", "stick", "shot", "drum", "drum", "drum"),
+        _PHRASES,
+        ("hat", "fi", "open", "open", "closed", "closed", "stick", "shot", "drum", "drum",
+         "drum"),
         strict=True,
     )
 ]  # fmt: skip
-_SPLIT = re.compile(r"[^a-z0-9#]+")
-_CAMEL = re.compile(r"([a-z])([A-Z])")
+_SPLIT = re.compile(r"[^\w#]+|_+")
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+_CAMEL_RUN = re.compile(r"([A-Z])([A-Z][a-z])")  # "GMRock" -> "GM Rock"
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents ("Café" -> "cafe"); other scripts kept ("Бочка" -> "бочка")."""
+    t = text.casefold()
+    if t.isascii():
+        return t
+    t = unicodedata.normalize("NFKD", t)
+    return "".join(ch for ch in t if not unicodedata.combining(ch))
 
 
 def _tokens(text: str) -> list[str]:
-    t = text.lower()
+    t = _fold(text)
     for needle, pat, rep in _PHRASE_RULES:
         if needle in t:
             t = pat.sub(rep, t)
     return [w for w in _SPLIT.split(t) if w]
 
 
+def _known(tok: str) -> str:
+    """`tok`, or its singular when only that is a word Studio knows ("congas", "808s")."""
+    if tok in CATEGORY_WORDS or tok in WORD_SYNONYMS or len(tok) < 4 or tok[-1] != "s":
+        return tok
+    for cut in (1, 2):  # bongos, 808s / crashes-like "es"
+        if tok[:-cut] in CATEGORY_WORDS or tok[:-cut] in WORD_SYNONYMS:
+            return tok[:-cut]
+    return tok
+
+
 def parse_query(text: str) -> Query:
     q = Query(raw=text or "")
     negate = False
+    listing = False  # just negated a word: an "or" keeps the negation going
     for tok in _tokens(text or ""):
+        tok = _known(tok)
         if tok in _NEGATIONS:
             negate = True
             continue
-        if negate and tok in _STOP:  # "not a snare", "without the tail": still negated
+        if (negate and (tok in _STOP or tok in _INTENSIFIERS)) or (
+            listing and tok in _LIST_WORDS
+        ):
+            # "not a snare", "not too bright", "no kicks or snares": still negated.
+            negate = True
             continue
+        listing = False
         if tok in CATEGORY_WORDS:
             cat = CATEGORY_WORDS[tok]
             if negate:
@@ -166,14 +230,18 @@ def parse_query(text: str) -> Query:
                 if negate:
                     w, d = (_OPPOSITE[w], d) if w in _OPPOSITE else (w, -d)
                 q.words[w] = d
-        elif tok not in CATEGORY_WORDS and tok not in _STOP:
+        elif tok not in CATEGORY_WORDS and tok not in _STOP and tok not in _LIST_WORDS:
             q.free_words.append(tok)
+        listing = negate and (tok in CATEGORY_WORDS or tok in WORD_SYNONYMS)
         negate = False
     return q
 
 
 def _name_tokens(name: str) -> set[str]:
-    return set(_tokens(_CAMEL.sub(r"\1 \2", name)))
+    """A file or folder name's words: as written ("GMRockKit", typed as one word) and split
+    where the case changes ("GM Rock Kit": "rock" finds it too)."""
+    split = _CAMEL_RUN.sub(r"\1 \2", _CAMEL.sub(r"\1 \2", name))
+    return set(_tokens(name)) | set(_tokens(split))
 
 
 def _categories() -> tuple[str, ...]:
@@ -338,6 +406,11 @@ def excluded_share(query: Query, table: ScoreTable) -> np.ndarray | None:
     return np.clip(out, 0.0, 1.0)
 
 
+# What a sound whose names hold none of the query's free words keeps of its score, when some
+# sounds' names hold them.
+FREE_WORD_FLOOR = 0.6
+
+
 def score_table(query: Query, table: ScoreTable) -> np.ndarray:
     """Relevance in [0, 1] per row: category probability x (0.6 + 0.4 x word agreement),
     times the chance that the row is none of the categories the query rules out."""
@@ -374,6 +447,14 @@ def score_table(query: Query, table: ScoreTable) -> np.ndarray:
             if rows is not None:
                 hits[rows] += 1.0
         s = (s + 0.05 * hits / len(want)) / 1.05
+    # Free words that some names hold narrow the ranking to those sounds: "Audiophob kick"
+    # puts that pack's kicks first (its one kick ranked 29th of the library's kicks).
+    named = [table.name_index[t] for t in dict.fromkeys(query.free_words) if t in table.name_index]
+    if named:
+        held = np.zeros(n, np.float32)
+        for rows in named:
+            held[rows] += 1.0
+        s = s * (FREE_WORD_FLOOR + (1.0 - FREE_WORD_FLOOR) * held / len(named))
     return np.clip(s, 0.0, 1.0).astype(np.float32)
 
 
