@@ -183,6 +183,8 @@ def test_parse_ruled_out_categories(text: str, category: str | None, exclude: li
         ("hat open", "hihat_open", {}, []),
         ("hi-hat open", "hihat_open", {}, []),
         ("hh closed", "hihat_closed", {}, []),
+        ("like this, but brighter", None, {"bright": 1}, []),  # no filler left as a name word
+        ("a bit more punchy", None, {"punchy": 1}, []),
     ],
 )  # fmt: skip
 def test_parse_producer_phrasings(text, category, words, exclude) -> None:

@@ -130,7 +130,9 @@ _INTENSIFIERS = {"too", "so", "overly", "that", "really", "very", "much", "any",
 # A negated list goes on through these ("no kicks or snares", "not a kick nor a snare").
 _LIST_WORDS = {"or", "nor"}
 _STOP = {"a", "an", "the", "with", "and", "of", "in", "some", "very", "sound", "sounds", "sample",
-         "samples", "one", "shot", "oneshot", "drum", "drums", "like", "that", "is", "for"}  # fmt: skip
+         "samples", "one", "shot", "oneshot", "drum", "drums", "like", "that", "is", "for",
+         "this", "but", "more", "bit", "little", "lot", "than", "kind", "sort", "something",
+         "same", "similar", "just", "slightly", "please", "it", "bit", "to", "on"}  # fmt: skip
 
 
 @dataclass
