@@ -132,7 +132,7 @@ _LIST_WORDS = {"or", "nor"}
 _STOP = {"a", "an", "the", "with", "and", "of", "in", "some", "very", "sound", "sounds", "sample",
          "samples", "one", "shot", "oneshot", "drum", "drums", "like", "that", "is", "for",
          "this", "but", "more", "bit", "little", "lot", "than", "kind", "sort", "something",
-         "same", "similar", "just", "slightly", "please", "it", "bit", "to", "on"}  # fmt: skip
+         "same", "similar", "just", "slightly", "please", "it", "to", "on"}  # fmt: skip
 
 
 @dataclass
