@@ -820,3 +820,24 @@ def test_like_with_a_comparative_moves_the_ranking(lib, kit_copy):
         moved = [h.path for h in lib.search(Query(like=[snare], text=word, k=12)).hits]
         assert moved == [h.path for h in lib.search(Query(like=[snare], text=base, k=12)).hits]
         assert moved != plain, word
+
+
+def test_an_empty_mount_point_keeps_its_samples_and_hides_gone_files(lib, kit_copy, tmp_path):
+    """A drive mounted at a fixed point leaves an empty folder when unplugged: a launch then
+    deleted every file, analysis and vector of that root, and decoded it all again once the
+    drive was back. And results listed files the disk no longer had."""
+    lib.index([str(kit_copy)], workers=1)
+    n = lib.catalog.stats()["files_ok"]
+    away = tmp_path / "drive contents"
+    kit_copy.rename(away)
+    kit_copy.mkdir()  # the mount point, empty
+    rep = lib.index(workers=1)
+    assert [d for d, _ in rep.unreadable_dirs] == [str(kit_copy)]
+    assert "unmounted" in rep.unreadable_dirs[0][1]
+    assert (rep.removed, lib.catalog.stats()["files_ok"]) == (0, n)
+    assert lib.search(Query(text="kick", k=5)).hits == []  # nothing there to play or drag
+    kit_copy.rmdir()
+    away.rename(kit_copy)  # mounted again
+    rep = lib.index(workers=1)
+    assert (rep.indexed, rep.removed, rep.unchanged) == (0, 0, n)
+    assert len(lib.search(Query(text="kick", k=5)).hits) == 5

@@ -185,15 +185,22 @@ class Indexer:
         # gone before the files of another are looked at: moving a pack from one library
         # folder to another is a move (hash and relink), not a re-analysis of every file.
         walked = []
+        emptied: set[int] = set()
         for root_id, root in scan.items():
             report(Progress("scan", 0, 0, root))
             res = walk_audio(root, stop)
             if stop():
                 return todo
+            have = cat.files_under(root_id)
+            # A library folder that held samples and now reads as empty is an unmounted
+            # drive's mount point more often than a pack emptied by hand. Its files are let
+            # go only if some of its sounds turn up in another library folder (moved);
+            # else they are kept, hidden, like an unreadable folder's (see below).
+            if have and not res.found and not res.unreadable_dirs and os.path.isdir(root):
+                emptied.add(root_id)
             rep.unreadable_dirs += res.unreadable_dirs
             rep.skipped += res.bad_names
             rep.scanned += len(res.found)
-            have = cat.files_under(root_id)
             # A folder the scan could not read (permissions, or the root itself on a drive
             # that is unplugged or a share that is not mounted) hides its files, it does not
             # delete them: they keep their rows, analyses and vectors until it reads again.
@@ -225,6 +232,7 @@ class Indexer:
         gone_contents = {
             g.content_id for _, gone, _ in walked for g in gone if g.content_id is not None
         }
+        moved_here: set[int] = set()
         for root_id, _gone, need in walked:
             link: list[tuple[str, os.stat_result, int]] = []
             if not gone_contents:
@@ -248,6 +256,7 @@ class Indexer:
                         rep.unchanged += 1  # only its date changed
                     elif cid in gone_contents:
                         rep.moved += 1
+                        moved_here.add(cid)
                 else:
                     todo.append((path, root_id, st, h))
                 if n % 500 == 0:
@@ -261,7 +270,13 @@ class Indexer:
         # stopped before that keeps them (their sounds keep a file, so no later clean-up
         # can take a moved pack's sounds, and every model's vectors, before it is linked).
         with cat.write() as db:
-            for _, gone, _ in walked:
+            for root_id, gone, _ in walked:
+                if root_id in emptied and not any(g.content_id in moved_here for g in gone):
+                    rep.unreadable_dirs.append((
+                        scan[root_id], "it is empty: is its drive unmounted? (If its samples "
+                        "are gone for good, remove the folder from the library)"))  # fmt: skip
+                    rep.unchanged += len(gone)
+                    continue
                 for g in gone:
                     db.execute("DELETE FROM files WHERE id=?", (g.id,))
                 rep.removed += len(gone)

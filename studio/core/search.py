@@ -396,7 +396,9 @@ class Searcher:
             if not _passes(q.filters, r, an):
                 continue
             for path in r["paths"]:
-                if path in skip:
+                # A file the disk no longer has (a folder on an unplugged drive keeps its
+                # rows until it reads again) is no result: it cannot be played or dragged.
+                if path in skip or not os.path.exists(path):
                     continue
                 hits.append(
                     Hit(
