@@ -212,8 +212,11 @@ class _FakeHub:
     def __init__(self, src: Path, cache: Path) -> None:
         self.src, self.cache, self.calls = src, cache, []
 
-    def model_info(self, repo_id: str, files_metadata: bool = False):
+    def model_info(self, repo_id: str, files_metadata: bool = False, timeout=None):
         from types import SimpleNamespace as NS
+
+        # A hub that accepts and never answers must not hang the listing forever.
+        assert timeout is not None and 0 < timeout <= 60
 
         sib = [NS(rfilename=p.name, size=p.stat().st_size) for p in self.src.iterdir()]
         sib.append(NS(rfilename="pytorch_model.bin", size=10**9))  # filtered by allow_patterns

@@ -115,6 +115,7 @@ class ModelsController(QObject):
         # downloads, links or unlinks the model again.
         self._load_failed: dict[str, str] = {}
         self._workers: dict[str, Worker] = {}
+        self._gen: dict[str, int] = {}  # per model, which download's callbacks count
         self._closed = False
         self._status = LatestRunner("Model status", self)
         self._status.result.connect(lambda _tag, infos: self._set_infos(infos))
@@ -141,18 +142,31 @@ class ModelsController(QObject):
             return
         self._load_failed.pop(name, None)
         self.downloads[name] = (0, 0)
+        self._gen[name] = gen = self._gen.get(name, 0) + 1
+
+        def mine(fn: Any) -> Any:  # a cancelled download's late news is not this one's
+            return lambda *a: fn(*a) if self._gen.get(name) == gen else None
+
+        # Abandonable: a stalled connection blocks where no cancel check reaches, and
+        # neither Cancel nor quitting may wait for it (a partial file stays to resume).
         self._workers[name] = start_worker(
             _download_job, self.lib, name, title=f"Downloading {LABELS[name]}", notify=False,
-            on_progress=lambda p: self._download_progress(name, p),
-            on_result=lambda _s: self._finished(name, f"{LABELS[name]} is downloaded."),
-            on_error=lambda e: self._download_failed(name, e),
-            on_done=lambda: self._worker_done(name), parent=self)
+            on_progress=mine(lambda p: self._download_progress(name, p)),
+            on_result=mine(lambda _s: self._finished(name, f"{LABELS[name]} is downloaded.")),
+            on_error=mine(lambda e: self._download_failed(name, e)),
+            on_done=mine(lambda: self._worker_done(name)), parent=self, abandonable=True)
         self.changed.emit()
 
     def cancel(self, name: str) -> None:
+        """Stop a download now: the window is done with it at once, whatever its thread is
+        stuck in (it stops at its next chunk, or when a stalled read times out)."""
         w = self._workers.get(name)
         if w is not None and name in self.downloads:
             w.quit_job()
+            self._gen[name] = self._gen.get(name, 0) + 1  # its callbacks are dropped
+            self.notice.emit(name, f"Download of {LABELS[name]} cancelled — it resumes where "
+                                   "it stopped when you start it again.")
+            self._worker_done(name)
 
     def link(self, name: str, folder: str) -> None:
         if name in self._workers:
@@ -226,12 +240,7 @@ class ModelsController(QObject):
             self.changed.emit()
 
     def _download_failed(self, name: str, e: BaseException) -> None:
-        w = self._workers.get(name)
-        if w is not None and w.cancelled:  # DownloadCancelled, after our request
-            self.notice.emit(name, f"Download of {LABELS[name]} cancelled — it resumes where it "
-                                   "stopped when you start it again.")
-        else:
-            self.problem.emit(name, f"{e}\n{LINK_HINT}")
+        self.problem.emit(name, f"{e}\n{LINK_HINT}")  # a cancel drops this (see cancel)
 
     def _worker_done(self, name: str) -> None:
         self._workers.pop(name, None)

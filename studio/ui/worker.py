@@ -123,18 +123,74 @@ def _lower_priority(nice: int) -> None:
         pass
 
 
+class DaemonWorker(QObject):
+    """A Worker for work that may block where no check can reach it (a network read that
+    stalls): it runs on a daemon Python thread, so a cancel or a quit may leave it behind.
+    Waiting for it is capped at ABANDON_WAIT_S, and a process that exits takes it along (a
+    QThread still running then aborts the process: "QThread: Destroyed while thread is still
+    running"). The function must leave nothing half-written that matters: a download's
+    partial file stays for the next one to resume."""
+
+    progressed = Signal(object)
+    returned = Signal(object)
+    errored = Signal(object)
+    done = Signal()
+
+    ABANDON_WAIT_S = 0.3
+
+    def __init__(self, fn: Callable[..., Any], *args: Any, title: str = "Background task",
+                 notify: bool = True, nice: int = 0, **kwargs: Any) -> None:
+        super().__init__()
+        self._fn, self._args, self._kwargs = fn, args, kwargs
+        self.nice, self.title, self.notify = nice, title, notify
+        self.job = Job(self)  # type: ignore[arg-type]
+        self.cancelled = False
+        self._thread = threading.Thread(target=self._run, name=title, daemon=True)
+        _live_daemons.add(self)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        Worker.run(self)  # type: ignore[arg-type]
+        _live_daemons.discard(self)
+
+    def isRunning(self) -> bool:  # noqa: N802 - the QThread name the callers use
+        return self._thread.is_alive()
+
+    def isFinished(self) -> bool:  # noqa: N802
+        return not self._thread.is_alive() and self._thread.ident is not None
+
+    def wait(self, timeout_ms: int = 30000) -> bool:
+        self._thread.join(min(timeout_ms / 1000, self.ABANDON_WAIT_S))
+        return not self._thread.is_alive()
+
+    def quit_job(self) -> None:
+        self.cancelled = True
+        self.job._abort.set()
+
+    def stop_and_wait(self, timeout_ms: int = 30000) -> bool:
+        self.quit_job()
+        return self.wait(timeout_ms)
+
+
+_live_daemons: set[DaemonWorker] = set()
+
+
 def start_worker(fn: Callable[..., Any], *args: Any, on_result: Callable[[Any], None] | None = None,
                  on_progress: Callable[[Any], None] | None = None,
                  on_error: Callable[[BaseException], None] | None = None,
                  on_done: Callable[[], None] | None = None, title: str = "Background task",
                  notify: bool = True, parent: QObject | None = None, nice: int = 0,
-                 **kwargs: Any) -> Worker:
+                 abandonable: bool = False, **kwargs: Any) -> Worker:
     """Create, connect and start a Worker; the callbacks run on the GUI thread.
 
     With `parent`, callbacks are dropped once the parent is deleted or marked `_closed`
     (results still queued when a window closes must not reach its deleted widgets).
+    `abandonable` runs it as a DaemonWorker (see there).
     """
-    w = Worker(fn, *args, title=title, notify=notify, nice=nice, **kwargs)
+    w: Any = (DaemonWorker if abandonable else Worker)(
+        fn, *args, title=title, notify=notify, nice=nice, **kwargs)
     if parent is not None:
         on_result, on_progress, on_error, on_done = (
             _guard(parent, f) for f in (on_result, on_progress, on_error, on_done))
@@ -168,6 +224,8 @@ def live_workers() -> list[Worker]:
 
 
 def stop_all(timeout_ms: int = 30000) -> None:
+    for d in list(_live_daemons):
+        d.quit_job()  # not waited for: see DaemonWorker
     for w in list(_live):
         w.quit_job()
     for w in list(_live):

@@ -170,3 +170,41 @@ def test_download_progress_and_cancel(make_window: Any, empty_library: Any, qtbo
     qtbot.waitUntil(lambda: not w.models.ctl.downloads, timeout=5000)
     assert "cancelled" in row.message.text()
     assert not w.status.model_progress.isVisibleTo(w)
+
+
+def test_a_stalled_download_cancels_and_quits_at_once(make_window: Any, empty_library: Any,
+                                                      qtbot: Any, monkeypatch: Any) -> None:
+    """A connection that stalls blocks where no cancel check reaches: Cancel did nothing,
+    and quitting froze the window for 60 s, then aborted the process (a QThread destroyed
+    while running). Now Cancel frees the model at once and closing does not wait."""
+    import threading
+    import time
+
+    from studio.core.models.manager import ModelManager
+
+    release = threading.Event()
+    started = threading.Event()
+
+    def stalled(self: Any, name: str, progress: Any = None, should_stop: Any = None) -> Any:
+        progress(10, 100)
+        started.set()
+        release.wait(30)  # a read that never returns, and never looks at should_stop
+        raise ConnectionError("timed out")
+
+    monkeypatch.setattr(ModelManager, "download", stalled)
+    monkeypatch.setattr(QMessageBox, "question", lambda *_a: QMessageBox.StandardButton.Yes)
+    w = make_window(empty_library)
+    d = _open(w, qtbot)
+    row = d.rows["mert"]
+    _click(qtbot, row.download)
+    assert started.wait(5)
+    qtbot.waitUntil(lambda: row.progress.value() == 10, timeout=5000)
+    _click(qtbot, row.download)  # Cancel download
+    assert not w.models.ctl.downloads and "cancelled" in row.message.text()
+    qtbot.waitUntil(lambda: row.download.text() != "Cancel download", timeout=2000)
+    t = time.monotonic()
+    w.close()
+    assert time.monotonic() - t < 2.0
+    release.set()  # the stalled read gives up; its late error reaches nobody
+    time.sleep(0.1)
+    assert "timed out" not in row.message.text()

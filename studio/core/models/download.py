@@ -21,6 +21,12 @@ Progress = Callable[[int, int], None]
 ShouldStop = Callable[[], bool]
 
 
+# A hub that accepts the connection and never answers fails the listing after this long
+# (huggingface_hub waits forever by default); file reads time out after
+# HF_HUB_DOWNLOAD_TIMEOUT (10 s by default).
+LIST_TIMEOUT_S = 20.0
+
+
 class DownloadError(RuntimeError):
     """A download could not run or failed; the message says what to do."""
 
@@ -93,7 +99,7 @@ def download_files(
     from huggingface_hub import HfApi, hf_hub_download
 
     try:
-        info = HfApi().model_info(spec.repo_id, files_metadata=True)
+        info = HfApi().model_info(spec.repo_id, files_metadata=True, timeout=LIST_TIMEOUT_S)
     except Exception as e:  # network, auth, hub errors: all end the same way for the user
         raise DownloadError(f"cannot list {spec.repo_id}: {_short(e)}; {link_hint(spec)}") from e
     files = [
