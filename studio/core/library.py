@@ -130,14 +130,19 @@ class Library:
         with self._lock:
             return list(self._embedders.values())
 
-    def try_load_ready_models(self) -> dict[str, str]:
-        """Load every downloaded/linked model; name -> problem for those that failed."""
+    def try_load_ready_models(
+        self, should_stop: StopFn | None = None
+    ) -> dict[str, str]:
+        """Load every downloaded/linked model; name -> problem for those that failed.
+        `should_stop` is asked before each load (one load cannot be cut short)."""
         problems: dict[str, str] = {}
         try:
             mm = self.model_manager()
         except ImportError:  # the models extra is not installed: nothing can be ready
             return {}
         for name in ("mert", "clap"):
+            if should_stop is not None and should_stop():
+                break
             if mm.status(name).state == "ready":
                 try:
                     self.embedder(name)

@@ -40,7 +40,7 @@ def index_job(job: Job, lib: Library, roots: list[str] | None, load_models: bool
     if load_models and any(v == "ready" for v in states.values()):
         job.progress(("models", {k: "loading" if v == "ready" else v for k, v in states.items()}),
                      key="loading")
-        problems = lib.try_load_ready_models()
+        problems = lib.try_load_ready_models(job.should_stop)
         states = _model_states(lib)
         for name, why in problems.items():
             states[name] = f"failed: {why}"

@@ -164,9 +164,12 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, ev: QCloseEvent) -> None:
         self.save_settings()
-        if self.indexer.running():
-            self.status.say("Stopping indexing — nothing is lost, it resumes next time…")
         self._closed = True  # results still queued are dropped (see worker.start_worker)
+        # Gone from the screen at once: the workers below may take a moment to stop (a model
+        # load in progress cannot be cut short), and a window that stays up unpainted
+        # looks frozen. Indexing resumes next time; nothing is lost.
+        self.hide()
+        QApplication.processEvents()
         self.models.shutdown()
         self.indexer.shutdown()
         self.searcher.shutdown()

@@ -205,3 +205,29 @@ def test_a_quiet_sample_is_drawn_to_its_peak_and_the_title_gives_the_level(
     lo, hi = w.preview._wave.getPlotItem().viewRange()[1]
     assert 0.09 < hi < 0.12 and -0.12 < lo < -0.09  # not the full scale of +-1
     assert "peak -20.0 dB" in w.preview.title.text()
+
+
+def test_closing_hides_the_window_before_waiting_for_workers(make_window: Any, library: Any,
+                                                             monkeypatch: Any) -> None:
+    """Quitting while MERT/CLAP load blocked for the load (seconds) with the window still up
+    and unpainted; it is now off the screen before any worker is waited for."""
+    w = make_window(library)
+    w.show()
+    seen: list[bool] = []
+    real = w.indexer.shutdown
+    monkeypatch.setattr(w.indexer, "shutdown", lambda *a: (seen.append(w.isVisible()), real(*a)))
+    w.close()
+    assert seen == [False]
+
+
+def test_model_loading_stops_between_models(library: Any, monkeypatch: Any) -> None:
+    """A stop asked for while models load is honoured before the next model loads."""
+    from studio.core.models.manager import ModelManager
+
+    loaded: list[str] = []
+    monkeypatch.setattr(ModelManager, "status",
+                        lambda self, name: type("S", (), {"state": "ready"})())
+    monkeypatch.setattr(library, "embedder", lambda name: loaded.append(name))
+    stops = iter([False, True])
+    assert library.try_load_ready_models(lambda: next(stops)) == {}
+    assert loaded == ["mert"]
