@@ -841,3 +841,25 @@ def test_an_empty_mount_point_keeps_its_samples_and_hides_gone_files(lib, kit_co
     rep = lib.index(workers=1)
     assert (rep.indexed, rep.removed, rep.unchanged) == (0, 0, n)
     assert len(lib.search(Query(text="kick", k=5)).hits) == 5
+
+
+def test_an_index_run_picks_up_what_another_process_indexed(lib, kit_copy, data_dir, tmp_path):
+    """`studio index NewPack` while the app was open: the app's open index never learned of
+    the new vectors, so even after a rescan 'find similar' missed the whole pack."""
+    lib.index([str(kit_copy)], workers=1)
+    kick = str(kit_copy / "Kick 01.wav")
+    lib.search(Query(like=[kick], k=3))  # the index is open in this process
+    pack = tmp_path / "New Pack"
+    pack.mkdir()
+    for i in range(4):
+        sf.write(pack / f"kick {i}.wav", voice("kick", 900 + i), 44100)
+    other = Library(data_dir)  # another process, in effect
+    try:
+        other.index([str(pack)], workers=1)
+    finally:
+        other.close()
+    assert str(pack) in lib.roots()
+    lib.index(workers=1)  # Ctrl+R
+    hits = [h.path for h in lib.search(Query(like=[kick], k=40)).hits]
+    assert sum(p.startswith(str(pack)) for p in hits) == 4
+    assert len(lib.index_for(lib.builtin)) == lib.catalog.count_items()

@@ -190,6 +190,17 @@ class Library:
                 f"another Studio ({e}) is indexing this library; wait for it to finish"
             ) from None
 
+    def _sync_indexes(self) -> None:
+        """Indexes this process opened earlier, brought up to what the catalog holds now:
+        another process may have indexed since (its run held the index lock we hold now)."""
+        with self._lock:
+            indexes = dict(self._indexes)
+        for emb_id, idx in indexes.items():
+            idx.sync(
+                lambda e=emb_id: self.catalog.vector_ids(e),  # type: ignore[misc]
+                lambda ids, e=emb_id: self.catalog.vectors(e, ids),  # type: ignore[misc]
+            )
+
     def _index(
         self,
         roots: Sequence[str] | None,
@@ -205,6 +216,7 @@ class Library:
         self.index_for(self.builtin)
         for e in embs:
             self.index_for(e)
+        self._sync_indexes()
         ix = Indexer(self.catalog, self, self.builtin, workers=workers, worker_nice=worker_nice)
         self._indexing = True
         rep: IndexReport | None = None

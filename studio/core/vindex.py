@@ -165,6 +165,34 @@ class VectorIndex:
                     self._add_locked(labels[sel], vecs[sel])
                 self.dirty = bool(extra or missing)
 
+    def sync(
+        self,
+        catalog_ids: Callable[[], set[int]],
+        fetch_vectors: Callable[[list[int]], tuple[np.ndarray, np.ndarray]],
+    ) -> bool:
+        """Make an open index match the catalog again, after another process (`studio
+        index` while the app is open, a second window) changed both: vectors the catalog
+        dropped are deleted, those it gained are fetched and added. Whether it changed."""
+        with self.lock.write():
+            if self._index is None:
+                return False
+            want = catalog_ids()
+            extra = self._ids - want
+            for i in extra:
+                try:
+                    self._index.mark_deleted(i)
+                except RuntimeError:
+                    pass
+            self._ids -= extra
+            missing = sorted(want - self._ids)
+            if missing:
+                labels, vecs = fetch_vectors(missing)
+                if len(labels):
+                    self._add_locked(labels, vecs)
+            changed = bool(extra or missing)
+            self.dirty = self.dirty or changed
+            return changed
+
     def save(self) -> None:
         with self.lock.read():
             if self._index is None or not self.dirty:

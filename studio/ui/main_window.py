@@ -228,6 +228,9 @@ class MainWindow(QMainWindow):
     def _index_finished(self, rep: Any) -> None:
         self.status.set_indexing(None)
         self.refresh_library_counts(rep)
+        # Roots as the catalog has them now: a folder added inside another was folded into
+        # it, and another process (`studio index`) may have added some.
+        self.library.set_roots(self.lib.roots())
         self.library.model.refresh_loaded()  # files that arrived show in open folders
         changed = rep is not None and bool(
             rep.indexed or rep.removed or rep.moved or rep.reanalysed

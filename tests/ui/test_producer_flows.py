@@ -500,3 +500,25 @@ def test_a_folder_that_failed_to_list_once_is_listed_again(qtbot: Any, tmp_path:
     monkeypatch.setattr(lt, "_listing", real)
     m.refresh_loaded()
     assert [m.item(0).child(r).text() for r in range(m.item(0).rowCount())] == ["a.wav"]
+
+
+def test_adding_a_parent_folder_leaves_one_root_in_the_tree(make_window: Any, library: Any,
+                                                           qtbot: Any, tmp_path: Path,
+                                                           sample_folder: Path) -> None:
+    """A pack, then its parent added: the catalog folds the pack into the parent, but the
+    tree kept both, and removing the phantom said 'Removed' and removed nothing."""
+    w = make_window(library)
+    qtbot.waitUntil(lambda: not w.indexer.running(), timeout=20000)
+    parent = tmp_path / "Samples"
+    shutil.copytree(sample_folder / "Kicks", parent / "Pack")
+    w.add_folder(str(parent / "Pack"))
+    qtbot.waitUntil(lambda: not w.indexer.running(), timeout=30000)
+    # The parent arrives as it does mid-run, or from `studio index` in a terminal: in the
+    # catalog, folded by the next index run.
+    library.catalog.add_root(str(parent))
+    w.indexer.start()
+    qtbot.waitUntil(lambda: not w.indexer.running(), timeout=30000)
+    qtbot.wait(200)
+    top = [w.library.model.item(r).data(Qt_PATH) for r in range(w.library.model.rowCount())]
+    assert str(parent) in top and str(parent / "Pack") not in top
+    assert sorted(top) == sorted(library.roots())
