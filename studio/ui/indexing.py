@@ -69,16 +69,22 @@ class IndexController(QObject):
         self.worker: Worker | None = None
         self._again: bool = False
         self._closed = False
+        self._phase = ""  # of the running pass: scan, analyse, embed:NAME...
 
     def running(self) -> bool:
         return self.worker is not None
 
     def start(self, roots: list[str] | None = None) -> None:
-        """Index `roots` (None: every library folder); queues behind a running pass."""
+        """Index `roots` (None: every library folder); queues behind a running pass. A pass
+        that is back-filling MERT/CLAP (hours on a big library) is stopped for it, and the
+        next pass scans the new folder first and then resumes the back-fill."""
         if self.worker is not None:
             self._again = True
+            if roots and self._phase.startswith("embed:"):
+                self.worker.quit_job()
             return
         self._again = False
+        self._phase = ""
         self.worker = start_worker(index_job, self.lib, roots, self.load_models, self.workers,
                                    on_progress=self._on_progress, on_result=self.finished.emit,
                                    on_error=lambda _e: self.finished.emit(None),
@@ -101,6 +107,7 @@ class IndexController(QObject):
         if isinstance(value, tuple) and value and value[0] == "models":
             self.models.emit(value[1])
         else:
+            self._phase = str(getattr(value, "phase", ""))
             self.progress.emit(value)
 
     def _on_done(self) -> None:

@@ -73,3 +73,41 @@ def test_index_controller_reports_progress(qtbot: Any, data_dir: Any, sample_fol
         qtbot.waitUntil(lambda: not ctl.running(), timeout=2000)
     finally:
         lib.close()
+
+
+def test_a_folder_added_during_a_back_fill_is_indexed_first(qtbot: Any, monkeypatch: Any) -> None:
+    """A new pack waited for the whole MERT/CLAP back-fill of the library (hours on a big
+    one): the back-fill pass is now stopped, the next pass takes the pack, and the back-fill
+    resumes in it (it is resumable)."""
+    import time
+
+    from studio.core.progress import Progress
+    from studio.ui import indexing
+
+    runs: list[str] = []
+
+    def job(j: Any, lib: Any, roots: Any, *_a: Any) -> None:
+        runs.append("start")
+        j.progress(Progress("embed:mert", 0, 10_000), key="embed")
+        t = time.monotonic()
+        while not j.should_stop() and time.monotonic() - t < (10 if len(runs) == 1 else 0.05):
+            time.sleep(0.01)
+        runs.append("stopped" if j.should_stop() else "ended")
+
+    monkeypatch.setattr(indexing, "index_job", job)
+    ctl = indexing.IndexController(object(), load_models=False)  # type: ignore[arg-type]
+    ctl.start()
+    qtbot.waitUntil(lambda: ctl._phase == "embed:mert", timeout=5000)
+    t = time.monotonic()
+    ctl.start(["/new/pack"])
+    qtbot.waitUntil(lambda: runs == ["start", "stopped", "start", "ended"] and not ctl.running(),
+                    timeout=5000)
+    assert time.monotonic() - t < 3
+    # A rescan of everything (no new folder) does not cut a back-fill short: it queues.
+    runs.clear()
+    ctl.start()
+    qtbot.waitUntil(lambda: ctl._phase == "embed:mert", timeout=5000)
+    ctl.start()
+    qtbot.wait(300)
+    assert runs == ["start"]
+    ctl.shutdown()
