@@ -70,6 +70,7 @@ class IndexController(QObject):
         self._again: bool = False
         self._closed = False
         self._phase = ""  # of the running pass: scan, analyse, embed:NAME...
+        self._held = 0
 
     def running(self) -> bool:
         return self.worker is not None
@@ -78,9 +79,9 @@ class IndexController(QObject):
         """Index `roots` (None: every library folder); queues behind a running pass. A pass
         that is back-filling MERT/CLAP (hours on a big library) is stopped for it, and the
         next pass scans the new folder first and then resumes the back-fill."""
-        if self.worker is not None:
+        if self.worker is not None or self._held:
             self._again = True
-            if roots and self._phase.startswith("embed:"):
+            if self.worker is not None and roots and self._phase.startswith("embed:"):
                 self.worker.quit_job()
             return
         self._again = False
@@ -91,6 +92,16 @@ class IndexController(QObject):
                                    on_done=self._on_done, title="Indexing", parent=self)
         self.running_changed.emit(True)
         self.progress.emit(Progress("scan", 0, 0, ""))
+
+    def hold(self) -> None:
+        """No pass starts until release() (a folder is being removed); starts asked for
+        meanwhile run then."""
+        self._held += 1
+
+    def release(self) -> None:
+        self._held = max(self._held - 1, 0)
+        if not self._held and self._again and self.worker is None and not self._closed:
+            self.start(None)
 
     def cancel(self) -> None:
         self._again = False
