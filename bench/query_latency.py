@@ -100,8 +100,14 @@ def drop_to_results(dim: int, n: int) -> None:
         lib = Library(os.path.join(d, "data"))
         data = unit(n, dim, 3)
         cats = ["kick", "snare", "hihat_closed", "tom", "clap"]
+        # The files exist (empty): a search leaves out results whose file is gone.
+        root = os.path.join(d, "lib")
+        for p in range(n // 500 + 1):
+            os.makedirs(os.path.join(root, f"pack{p}"))
+        for i in range(n):
+            open(os.path.join(root, f"pack{i // 500}", f"s{i}.wav"), "wb").close()
         with lib.catalog.write() as db:
-            db.execute("INSERT INTO roots(path, added) VALUES('/lib', 0)")
+            db.execute("INSERT INTO roots(path, added) VALUES(?, 0)", (root,))
             for i in range(n):
                 c = cats[i % 5]
                 an = json.dumps({"category": c, "words": {"bright": (i % 7) / 7}})
@@ -117,7 +123,7 @@ def drop_to_results(dim: int, n: int) -> None:
                 db.execute(
                     "INSERT INTO files(path, root_id, size, mtime_ns, content_id) "
                     "VALUES(?,1,1000,0,?)",
-                    (f"/lib/pack{i // 500}/s{i}.wav", i + 1),
+                    (os.path.join(root, f"pack{i // 500}", f"s{i}.wav"), i + 1),
                 )
                 db.execute(
                     "INSERT INTO vectors VALUES(?,?,?)", (i + 1, lib.builtin.id, data[i].tobytes())

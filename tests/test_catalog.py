@@ -166,3 +166,33 @@ def test_a_folder_held_twice_and_a_root_inside_it_merge_into_one(tmp_path):
     c.merge_nested_roots()
     assert [p for _, p in c.roots()] == [str(tmp_path / "z real")]
     assert c.db.execute("SELECT root_id FROM files").fetchall() == [(1,)]
+
+
+def test_close_leaves_a_live_threads_connection_to_it(tmp_path) -> None:
+    """Closing the catalog while a search thread was mid-query closed that thread's
+    connection under it: the process crashed in sqlite (seen as a segfault in CI). Now the
+    other thread keeps its connection; this thread's is closed."""
+    import threading
+
+    from studio.core.catalog import Catalog
+
+    cat = Catalog(tmp_path / "c.sqlite")
+    go, opened, out = threading.Event(), threading.Event(), []
+
+    def worker() -> None:
+        cat.db.execute("SELECT 1")
+        opened.set()
+        go.wait(10)
+        out.append(cat.db.execute("SELECT COUNT(*) FROM files").fetchone()[0])
+        cat.close_thread()
+
+    t = threading.Thread(target=worker)
+    t.start()
+    assert opened.wait(10)
+    mine = cat.db
+    cat.close()
+    go.set()
+    t.join(10)
+    assert out == [0]
+    with pytest.raises(sqlite3.ProgrammingError):
+        mine.execute("SELECT 1")

@@ -22,6 +22,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -118,15 +119,25 @@ class FileRow:
     error: str | None
 
 
+_open_catalogs: weakref.WeakSet[Catalog] = weakref.WeakSet()
+
+
+def close_thread_connections() -> None:
+    """Close the calling thread's connection to every catalog (see Catalog.close_thread)."""
+    for cat in list(_open_catalogs):
+        cat.close_thread()
+
+
 class Catalog:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._write_lock = threading.RLock()
-        self._all: list[sqlite3.Connection] = []
+        self._all: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._all_lock = threading.Lock()
         self._migrate()
+        _open_catalogs.add(self)
 
     # ---- connections -------------------------------------------------------------------
     @property
@@ -142,16 +153,37 @@ class Catalog:
             conn.execute("PRAGMA busy_timeout=30000")
             self._local.conn = conn
             with self._all_lock:
-                self._all.append(conn)
+                self._all.append((threading.current_thread(), conn))
         return conn
 
-    def close(self) -> None:
+    def close_thread(self) -> None:
+        """Close the calling thread's connection, if it has one: a worker thread calls this
+        as it ends (ui.worker), or its connection stayed open (two file descriptors) until
+        the catalog closed, and a long session ran out of descriptors."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            return
+        self._local.conn = None
         with self._all_lock:
-            for c in self._all:
-                try:
-                    c.close()
-                except sqlite3.Error:
-                    pass
+            self._all = [(t, c) for t, c in self._all if c is not conn]
+        try:
+            conn.close()
+        except sqlite3.Error:
+            pass
+
+    def close(self) -> None:
+        """Close this thread's connection and those of threads that ended. A connection that
+        another live thread may be using right now is not closed under it (sqlite3 then
+        crashes the process: a search still running while the window closed did): it is
+        let go, and closes when that thread drops it."""
+        me = threading.current_thread()
+        with self._all_lock:
+            for owner, c in self._all:
+                if owner is me or not owner.is_alive():
+                    try:
+                        c.close()
+                    except sqlite3.Error:
+                        pass
             self._all.clear()
         self._local = threading.local()
 

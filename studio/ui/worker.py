@@ -18,6 +18,8 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QObject, QThread, Signal
 
+from studio.core.catalog import close_thread_connections
+
 PROGRESS_INTERVAL_S = 0.05
 
 
@@ -95,6 +97,7 @@ class Worker(QThread):
             self.job.flush()
             self.returned.emit(result)
         finally:
+            close_thread_connections()  # each worker thread's own; it ends here
             self.done.emit()
 
     def quit_job(self) -> None:
