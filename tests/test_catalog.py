@@ -180,10 +180,11 @@ def test_close_leaves_a_live_threads_connection_to_it(tmp_path) -> None:
     go, opened, out = threading.Event(), threading.Event(), []
 
     def worker() -> None:
-        cat.db.execute("SELECT 1")
+        conn = cat.db  # as a query in progress holds it
+        conn.execute("SELECT 1")
         opened.set()
         go.wait(10)
-        out.append(cat.db.execute("SELECT COUNT(*) FROM files").fetchone()[0])
+        out.append(conn.execute("SELECT COUNT(*) FROM files").fetchone()[0])
         cat.close_thread()
 
     t = threading.Thread(target=worker)
