@@ -185,11 +185,28 @@ def test_parse_ruled_out_categories(text: str, category: str | None, exclude: li
         ("hh closed", "hihat_closed", {}, []),
         ("like this, but brighter", None, {"bright": 1}, []),  # no filler left as a name word
         ("a bit more punchy", None, {"punchy": 1}, []),
+        ("crashes", "crash", {}, []),
     ],
 )  # fmt: skip
 def test_parse_producer_phrasings(text, category, words, exclude) -> None:
     q = parse_query(text)
     assert (q.category, q.words, q.exclude, q.free_words) == (category, words, exclude, [])
+
+
+def test_plurals_cut_only_what_a_plural_adds() -> None:
+    """'riders' became 'ride' (a ride-cymbal query) and 'ohms' an open hat."""
+    q = parse_query("Riders kick")
+    assert (q.category, q.free_words) == ("kick", ["riders"])
+    assert parse_query("ohms").category is None
+
+
+def test_a_negated_name_word_counts_against_names_that_hold_it() -> None:
+    """'kick, not 909' kept '909' as a wanted name word: the 909 kick came first."""
+    rows = [{"probs": {"kick": 1.0}}] * 2
+    q = parse_query("kick, not 909")
+    assert q.free_words == [] and q.exclude_names == ["909"]
+    s = score(q, rows, ["909 Kit/909 Kick.wav", "Acoustic/Kick.wav"])
+    assert s[1] > s[0]
 
 
 def test_names_match_as_written_accents_and_other_scripts() -> None:
@@ -258,6 +275,8 @@ def test_a_click_is_other_not_a_rim(n: int) -> None:
     t = np.arange(int(0.05 * SR)) / SR
     tick = (np.sin(2 * np.pi * 1700 * t) * np.exp(-t * 250)).astype(np.float32)
     assert analyze(tick)["category"] != "other"
+    # Nor is a reversed hit (it ends at its loudest, so it falls "at once" after its peak).
+    assert analyze(snare()[: SR // 2][::-1].copy())["category"] != "other"
 
 
 def test_words_are_documented_and_bounded() -> None:

@@ -863,3 +863,23 @@ def test_an_index_run_picks_up_what_another_process_indexed(lib, kit_copy, data_
     hits = [h.path for h in lib.search(Query(like=[kick], k=40)).hits]
     assert sum(p.startswith(str(pack)) for p in hits) == 4
     assert len(lib.index_for(lib.builtin)) == lib.catalog.count_items()
+
+
+def test_hidden_sounds_of_an_unplugged_drive_do_not_crowd_out_the_rest(lib, kit_copy, tmp_path):
+    """Its kept, hidden rows ranked first and were dropped after the ranking: 'kick' gave
+    fewer results than asked for (0 of 10 with 200 hidden kicks)."""
+    local = tmp_path / "Local"
+    local.mkdir()
+    for i in range(3):
+        sf.write(local / f"kick {i}.wav", voice("kick", 600 + i), 44100)
+    for i in range(90):  # more than a search ranks at first
+        sf.write(kit_copy / f"drive kick {i}.wav", voice("kick", 700 + i), 44100)
+    lib.index([str(kit_copy), str(local)], workers=1)
+    away = tmp_path / "drive contents"
+    kit_copy.rename(away)
+    kit_copy.mkdir()  # unplugged: the mount point is left, empty
+    lib.index(workers=1)
+    text = [h.path for h in lib.search(Query(text="kick", k=3)).hits]
+    assert sorted(text) == sorted(str(p) for p in local.glob("*.wav"))
+    like = lib.search(Query(like=[str(local / "kick 0.wav")], k=2)).hits
+    assert len(like) == 2 and all(h.path.startswith(str(local)) for h in like)

@@ -232,6 +232,11 @@ class Searcher:
         n_cand = max(64, q.k * (10 if widen else 4)) + len(exclude)
         size = max((len(lib.index_for(e)) for e in embs), default=0)
         hits = self._like_among(q, qv, qprobs, embs, n_cand, skip)
+        while len(hits) < q.k and not q.filters.active() and n_cand < size + len(exclude):
+            # The nearest were files gone from disk (a folder on an unplugged drive keeps
+            # its rows, hidden): look further.
+            n_cand *= 4
+            hits = self._like_among(q, qv, qprobs, embs, n_cand, skip)
         if len(hits) < q.k and q.filters.active() and n_cand < size + len(exclude):
             # Too few of the nearest pass the filters (a rim's neighbours, filtered to
             # snares): rank exactly the items that pass, however far they are.
@@ -363,8 +368,9 @@ class Searcher:
             rows = lib.catalog.item_rows(ids)
             extra = {k: v[take] for k, v in per.items()}
             hits = self._hits(ids, scores[take], rows, extra, q, set())
-            # As for audio: too few of the best passed the filters, so look further.
-            if len(hits) >= q.k or not q.filters.active() or n >= len(order):
+            # As for audio: too few of the best passed the filters, or had their files on
+            # disk (an unplugged drive's are hidden), so look further.
+            if len(hits) >= q.k or n >= len(order):
                 return hits, used
             n *= 4
 

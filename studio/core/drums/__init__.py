@@ -59,8 +59,8 @@ LOOP_MIN_ONSETS = 4
 LOOP_SURE_ONSETS = 6
 # A sound that falls 30 dB below its peak this soon is a click (an impulse, a glitch, a file
 # of a few samples), not a drum: the shortest hit of the dev corpus, a 17 ms rim, takes
-# 12 ms, and its claps 35 ms or more. Such a sound is 'other' (the model called a lone
-# sample a rim at 0.8).
+# 12 ms, and its claps 35 ms or more. Such a sound, if it also rises that fast (a reversed
+# hit ends at its peak), is 'other' (the model called a lone sample a rim at 0.8).
 CLICK_SECONDS = 0.006
 
 __all__ = [
@@ -173,7 +173,7 @@ def analyze(
     if m["silent"]:
         return _empty(dur)
     model = model or default_model()
-    if m["t30"] < CLICK_SECONDS:
+    if m["t30"] < CLICK_SECONDS and m["attack"] < CLICK_SECONDS:  # not a reversed hit
         probs = {c: (1.0 if c == "other" else 0.0) for c in CATEGORIES}
     elif model is not None:
         if not model.uses_embedding(builtin.EMBEDDER_ID):

@@ -143,6 +143,8 @@ class Query:
     # Categories or groups the query rules out ("not a snare", "no hats", "kick without 808"
     # rules out nothing: 808 names a kick).
     exclude: list[str] = field(default_factory=list)
+    # Free words negated ("kick, not 909"): names that hold them count against a sound.
+    exclude_names: list[str] = field(default_factory=list)
     raw: str = ""
 
 
@@ -197,7 +199,7 @@ def _known(tok: str) -> str:
     """`tok`, or its singular when only that is a word Studio knows ("congas", "808s")."""
     if tok in CATEGORY_WORDS or tok in WORD_SYNONYMS or len(tok) < 4 or tok[-1] != "s":
         return tok
-    for cut in (1, 2):  # bongos, 808s / crashes-like "es"
+    for cut in (1, 2) if tok.endswith("es") else (1,):  # bongos, 808s; "es" of crashes
         if tok[:-cut] in CATEGORY_WORDS or tok[:-cut] in WORD_SYNONYMS:
             return tok[:-cut]
     return tok
@@ -233,8 +235,8 @@ def parse_query(text: str) -> Query:
                     w, d = (_OPPOSITE[w], d) if w in _OPPOSITE else (w, -d)
                 q.words[w] = d
         elif tok not in CATEGORY_WORDS and tok not in _STOP and tok not in _LIST_WORDS:
-            q.free_words.append(tok)
-        listing = negate and (tok in CATEGORY_WORDS or tok in WORD_SYNONYMS)
+            (q.exclude_names if negate else q.free_words).append(tok)
+        listing = negate
         negate = False
     return q
 
@@ -457,6 +459,11 @@ def score_table(query: Query, table: ScoreTable) -> np.ndarray:
         for rows in named:
             held[rows] += 1.0
         s = s * (FREE_WORD_FLOOR + (1.0 - FREE_WORD_FLOOR) * held / len(named))
+    # And names that hold a negated word ("kick, not 909") count against their sounds.
+    for t in dict.fromkeys(query.exclude_names):
+        rows = table.name_index.get(t)
+        if rows is not None:
+            s[rows] *= FREE_WORD_FLOOR
     return np.clip(s, 0.0, 1.0).astype(np.float32)
 
 
