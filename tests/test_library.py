@@ -883,3 +883,35 @@ def test_hidden_sounds_of_an_unplugged_drive_do_not_crowd_out_the_rest(lib, kit_
     assert sorted(text) == sorted(str(p) for p in local.glob("*.wav"))
     like = lib.search(Query(like=[str(local / "kick 0.wav")], k=2)).hits
     assert len(like) == 2 and all(h.path.startswith(str(local)) for h in like)
+
+
+def test_one_sample_copied_off_a_drive_does_not_make_its_folder_moved(lib, kit_copy, tmp_path):
+    """A sample copied from the drive's folder to a local one counted as the folder moved:
+    unplugged, the drive's every file was deleted from the library."""
+    local = tmp_path / "Local"
+    local.mkdir()
+    lib.index([str(kit_copy), str(local)], workers=1)
+    n = lib.catalog.stats()["files_ok"]
+    shutil.copy(kit_copy / "Kick 01.wav", local / "my kick.wav")
+    away = tmp_path / "drive contents"
+    kit_copy.rename(away)
+    kit_copy.mkdir()
+    rep = lib.index(workers=1)
+    assert [d for d, _ in rep.unreadable_dirs] == [str(kit_copy)]
+    assert rep.removed == 0 and lib.catalog.stats()["files_ok"] == n + 1
+
+
+def test_a_pack_moved_to_a_folder_indexed_alone_lets_its_old_folder_go(lib, kit_copy, tmp_path):
+    """The pack's new home indexed on its own links its files to the old sounds; the old
+    folder, now empty, was then taken for an unmounted drive on every run (its dead rows
+    doubled the sample count, and a false warning each time)."""
+    lib.index([str(kit_copy)], workers=1)
+    n = lib.catalog.stats()["files_ok"]
+    new = tmp_path / "New Home"
+    new.mkdir()
+    for p in list(kit_copy.glob("*.wav")):
+        shutil.move(p, new / p.name)
+    lib.index([str(new)], workers=1)  # only the new folder
+    rep = lib.index(workers=1)  # a rescan of everything
+    assert not rep.unreadable_dirs and rep.removed == n
+    assert lib.catalog.stats()["files_ok"] == n

@@ -84,6 +84,11 @@ def _upsert_file(
     )
 
 
+# A library folder that reads as empty was moved, not unmounted, when at least this share
+# of its sounds is in another library folder.
+MOVED_SHARE = 0.5
+
+
 def _workers() -> int:
     env = os.environ.get("STUDIO_WORKERS")
     if env and env.isdigit():
@@ -269,9 +274,11 @@ class Indexer:
         # The files that left are let go only once every root's moves are linked: a scan
         # stopped before that keeps them (their sounds keep a file, so no later clean-up
         # can take a moved pack's sounds, and every model's vectors, before it is linked).
+        gone_ids = {g.id for _, gone, _ in walked for g in gone}
         with cat.write() as db:
             for root_id, gone, _ in walked:
-                if root_id in emptied and not any(g.content_id in moved_here for g in gone):
+                if root_id in emptied and not self._moved_away(root_id, gone, moved_here,
+                                                               gone_ids):
                     rep.unreadable_dirs.append((
                         scan[root_id], "it is empty: is its drive unmounted? (If its samples "
                         "are gone for good, remove the folder from the library)"))  # fmt: skip
@@ -281,6 +288,29 @@ class Indexer:
                     db.execute("DELETE FROM files WHERE id=?", (g.id,))
                 rep.removed += len(gone)
         return todo
+
+    def _moved_away(
+        self, root_id: int, gone: list[Any], moved_here: set[int], gone_ids: set[int]
+    ) -> bool:
+        """Whether a library folder that reads as empty was moved (most of its sounds are in
+        another library folder: linked by this scan, or earlier, as when the pack's new home
+        was indexed alone) rather than unmounted. One sample copied off the drive does not
+        make the drive's folder a moved one."""
+        cids = {g.content_id for g in gone if g.content_id is not None}
+        if not cids:
+            return True
+        elsewhere = cids & moved_here
+        rest = sorted(cids - elsewhere)
+        for i in range(0, len(rest), 900):
+            chunk = rest[i : i + 900]
+            q = ",".join("?" * len(chunk))
+            for fid, cid in self.catalog.db.execute(
+                f"SELECT id, content_id FROM files WHERE root_id != ? AND content_id IN ({q})",
+                (root_id, *chunk),
+            ):
+                if fid not in gone_ids:
+                    elsewhere.add(int(cid))
+        return len(elsewhere) >= MOVED_SHARE * len(cids)
 
     def _map_batches(
         self, fn: Callable[[list[Any]], list[R]], items: list[Any], size: int
