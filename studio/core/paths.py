@@ -28,7 +28,8 @@ def search_name(paths: list[str], roots: list[str]) -> str:
             parts.append(p[len(base) :].lstrip(os.sep) if base else p)
         else:
             parts.append(os.path.join(os.path.basename(os.path.dirname(p)), os.path.basename(p)))
-    return " | ".join(parts)
+    # Without the extension: "wav" in every name only costs the table a token.
+    return " | ".join(os.path.splitext(p)[0] for p in parts)
 
 
 def resolve_data_dir(override: str | os.PathLike[str] | None = None) -> Path:

@@ -244,8 +244,10 @@ def parse_query(text: str) -> Query:
 def _name_tokens(name: str) -> set[str]:
     """A file or folder name's words: as written ("GMRockKit", typed as one word) and split
     where the case changes ("GM Rock Kit": "rock" finds it too)."""
-    split = _CAMEL_RUN.sub(r"\1 \2", _CAMEL.sub(r"\1 \2", name))
-    return set(_tokens(name)) | set(_tokens(split))
+    toks = set(_tokens(name))
+    if _CAMEL.search(name) or _CAMEL_RUN.search(name):
+        toks.update(_tokens(_CAMEL_RUN.sub(r"\1 \2", _CAMEL.sub(r"\1 \2", name))))
+    return toks
 
 
 def _categories() -> tuple[str, ...]:
@@ -341,12 +343,21 @@ class ScoreTable:
         sel = np.asarray(rows, np.int64)
         new_pos = np.full(len(self), -1, np.int64)
         new_pos[sel] = np.arange(len(sel))
-        index = {}
-        for tok, arr in self.name_index.items():
-            moved = new_pos[arr]
-            moved = moved[moved >= 0]
-            if len(moved):
-                index[tok] = moved
+        # All tokens' rows moved in one pass (a loop of numpy calls per token cost ~0.35 s
+        # at 100k sounds, most tokens being one file's number).
+        index: dict[str, np.ndarray] = {}
+        if self.name_index:
+            toks = list(self.name_index)
+            arrays = list(self.name_index.values())
+            counts = np.fromiter((len(a) for a in arrays), np.int64, len(arrays))
+            moved = new_pos[np.concatenate(arrays)]
+            keep = moved >= 0
+            kept = np.add.reduceat(keep, np.r_[0, np.cumsum(counts)[:-1]]) if len(keep) else counts
+            kept = np.where(counts > 0, kept, 0)
+            flat = moved[keep]
+            ends = np.cumsum(kept).tolist()
+            starts = [0, *ends[:-1]]
+            index = {t: flat[a:b] for t, a, b in zip(toks, starts, ends, strict=True) if b > a}
         return ScoreTable(
             self.probs[sel], self.categories, self.words[sel], self.word_names, index
         )
