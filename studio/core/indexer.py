@@ -199,8 +199,8 @@ class Indexer:
             have = cat.files_under(root_id)
             # A library folder that held samples and now reads as empty is an unmounted
             # drive's mount point more often than a pack emptied by hand. Its files are let
-            # go only if some of its sounds turn up in another library folder (moved);
-            # else they are kept, hidden, like an unreadable folder's (see below).
+            # go only if most of its sounds are in another library folder (moved: see
+            # _moved_away); else they are kept, hidden, like an unreadable folder's.
             if have and not res.found and not res.unreadable_dirs and os.path.isdir(root):
                 emptied.add(root_id)
             rep.unreadable_dirs += res.unreadable_dirs

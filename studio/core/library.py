@@ -45,7 +45,9 @@ class ContentTable:
     scores: ScoreTable
     built: float
     content_ids: list[int]  # per row, ascending
-    names: list[str]  # per row: "folder/file" of the content's first file
+    names: list[str]  # per row: paths.search_name of the content's files
+    paths: list[str]  # per row: its files' paths, NUL-separated (what `names` was made of)
+    roots: list[str]  # the library folders `names` were made against
     durations: np.ndarray  # per row, seconds (0 when unknown), for filters
     categories: np.ndarray  # per row, the stored category (object array), for filters
 
@@ -62,8 +64,6 @@ class Library:
         self._indexes: dict[str, VectorIndex] = {}
         self._lock = threading.RLock()
         self._table: ContentTable | None = None
-        self._names: dict[int, tuple[str, str]] = {}  # content -> (its paths, its name)
-        self._names_roots: list[str] = []
         # Contents whose analysis changed, and whether files changed, since the table was
         # built: its next build redoes just those rows (and the ones files moved or left).
         self._stale: set[int] = set()
@@ -291,20 +291,19 @@ class Library:
         ]
         cids = [int(r[0]) for r in rows]
         items = [int(r[1]) for r in rows]
+        paths_of = [r[4] for r in rows]
         roots = self.roots()
-        # search_name per sound costs ~13 us: at 100k sounds it doubled a rebuild, so names
-        # are kept per content and made again only for sounds whose paths (or the roots)
-        # changed.
-        cache = self._names if self._names_roots == roots else {}
-        fresh: dict[int, tuple[str, str]] = {}
+        # search_name per sound costs ~13 us: at 100k sounds it doubled a rebuild, so a
+        # sound keeps the old table's name unless its paths (or the roots) changed.
+        old = {cid: i for i, cid in enumerate(t.content_ids)} if t is not None else {}
+        same_roots = t is not None and t.roots == roots
         names = []
-        for c, r in zip(cids, rows, strict=True):
-            hit = cache.get(c)
-            if hit is None or hit[0] != r[4]:
-                hit = (r[4], search_name(r[4].split("\0"), roots))
-            fresh[c] = hit
-            names.append(hit[1])
-        self._names, self._names_roots = fresh, roots
+        for c, ps in zip(cids, paths_of, strict=True):
+            i = old.get(c)
+            if t is not None and same_roots and i is not None and t.paths[i] == ps:
+                names.append(t.names[i])
+            else:
+                names.append(search_name(ps.split("\0"), roots))
         parts: list[ScoreTable] = []
         order: list[int] = []  # the content of each row of `parts`, in turn
         todo: list[int] = []  # positions in `rows` to (re)build
@@ -312,7 +311,6 @@ class Library:
             todo = list(range(len(rows)))
         else:
             kept: list[int] = []  # rows of the old table still right, in order
-            old = {cid: i for i, cid in enumerate(t.content_ids)}
             for j, cid in enumerate(cids):
                 i = old.get(cid)
                 if i is not None and cid not in stale and t.names[i] == names[j]:
@@ -332,7 +330,8 @@ class Library:
             scores = scores.take(np.argsort(order, kind="stable"))
         durations = np.array([r[2] or 0.0 for r in rows], np.float32)
         categories = np.array([r[3] for r in rows], dtype=object)
-        t = ContentTable(key, items, scores, time.monotonic(), cids, names, durations, categories)
+        t = ContentTable(key, items, scores, time.monotonic(), cids, names, paths_of, roots,
+                         durations, categories)
         self._table = t
         return t
 

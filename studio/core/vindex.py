@@ -150,20 +150,13 @@ class VectorIndex:
                     self._add_locked(labels, vecs)
                 self.dirty = True
             else:
-                want = catalog_ids()
-                extra = self._ids - want
-                for i in extra:
-                    try:
-                        self._index.mark_deleted(i)  # type: ignore[union-attr]
-                    except RuntimeError:  # already deleted in the file
-                        pass
-                self._ids -= extra
-                missing = want - self._ids
-                if missing:
+
+                def fetch(ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
                     labels, vecs = catalog_vectors()
-                    sel = np.isin(labels, np.fromiter(missing, dtype=np.int64))
-                    self._add_locked(labels[sel], vecs[sel])
-                self.dirty = bool(extra or missing)
+                    sel = np.isin(labels, np.asarray(ids, dtype=np.int64))
+                    return labels[sel], vecs[sel]
+
+                self.dirty = self._reconcile_locked(catalog_ids, fetch)
 
     def sync(
         self,
@@ -176,22 +169,31 @@ class VectorIndex:
         with self.lock.write():
             if self._index is None:
                 return False
-            want = catalog_ids()
-            extra = self._ids - want
-            for i in extra:
-                try:
-                    self._index.mark_deleted(i)
-                except RuntimeError:
-                    pass
-            self._ids -= extra
-            missing = sorted(want - self._ids)
-            if missing:
-                labels, vecs = fetch_vectors(missing)
-                if len(labels):
-                    self._add_locked(labels, vecs)
-            changed = bool(extra or missing)
+            changed = self._reconcile_locked(catalog_ids, fetch_vectors)
             self.dirty = self.dirty or changed
             return changed
+
+    def _reconcile_locked(
+        self,
+        catalog_ids: Callable[[], set[int]],
+        fetch_vectors: Callable[[list[int]], tuple[np.ndarray, np.ndarray]],
+    ) -> bool:
+        """Delete the labels the catalog no longer has, add the vectors it has that the
+        index lacks; whether anything changed. The write lock is held."""
+        want = catalog_ids()
+        extra = self._ids - want
+        for i in extra:
+            try:
+                self._index.mark_deleted(i)  # type: ignore[union-attr]
+            except RuntimeError:  # already deleted in the file
+                pass
+        self._ids -= extra
+        missing = sorted(want - self._ids)
+        if missing:
+            labels, vecs = fetch_vectors(missing)
+            if len(labels):
+                self._add_locked(labels, vecs)
+        return bool(extra or missing)
 
     def save(self) -> None:
         with self.lock.read():

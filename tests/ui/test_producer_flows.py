@@ -82,12 +82,7 @@ def test_removed_folder_leaves_results(make_window: Any, library: Any, qtbot: An
                                        tmp_path: Path, sample_folder: Path) -> None:
     w = make_window(library)
     qtbot.waitUntil(lambda: not w.indexer.running(), timeout=20000)
-    second = tmp_path / "Old Kicks"
-    shutil.copytree(sample_folder / "Kicks", second)
-    for f in second.iterdir():
-        f.rename(second / ("OLD " + f.name))
-    w.add_folder(str(second))
-    qtbot.waitUntil(lambda: not w.indexer.running(), timeout=30000)
+    add_new_kicks(w, qtbot, tmp_path, sample_folder, "Old Kicks", "OLD ")
     search(w, qtbot, "kick", 3)
     root = next(r for r in library.roots() if r.endswith("Old Kicks"))
     w.remove_folder(root)
@@ -220,15 +215,22 @@ def _child(m: Any, parent: Any, name: str) -> Any:
                 if m.index(r, 0, parent).data() == name)
 
 
-def test_adding_a_folder_keeps_the_tree_open(make_window: Any, library: Any, qtbot: Any,
-                                             tmp_path: Path, sample_folder: Path) -> None:
-    w = make_window(library)
+def _open_kicks(w: Any, qtbot: Any) -> tuple[Any, Any, Any]:
+    """Once the first index run ends, the library folder and its Kicks folder expanded:
+    (tree view, model, the Kicks index)."""
     qtbot.waitUntil(lambda: not w.indexer.running(), timeout=20000)
     tree, m = w.library.view, w.library.model
     root = m.index(0, 0)
     tree.expand(root)
     kicks = _child(m, root, "Kicks")
     tree.expand(kicks)
+    return tree, m, kicks
+
+
+def test_adding_a_folder_keeps_the_tree_open(make_window: Any, library: Any, qtbot: Any,
+                                             tmp_path: Path, sample_folder: Path) -> None:
+    w = make_window(library)
+    tree, m, kicks = _open_kicks(w, qtbot)
     tree.setCurrentIndex(m.index(2, 0, kicks))
     other = tmp_path / "Other"
     shutil.copytree(sample_folder / "Toms", other)
@@ -240,12 +242,7 @@ def test_adding_a_folder_keeps_the_tree_open(make_window: Any, library: Any, qtb
 
 def test_rescan_shows_new_files_in_the_tree(make_window: Any, library: Any, qtbot: Any) -> None:
     w = make_window(library)
-    qtbot.waitUntil(lambda: not w.indexer.running(), timeout=20000)
-    tree, m = w.library.view, w.library.model
-    root = m.index(0, 0)
-    tree.expand(root)
-    kicks = _child(m, root, "Kicks")
-    tree.expand(kicks)
+    tree, m, kicks = _open_kicks(w, qtbot)
     folder = Path(kicks.data(Qt_PATH))
     shutil.copy(folder / "Demo Kick 01.wav", folder / "Fresh Kick.wav")
     w.commands.rescan.trigger()
@@ -289,12 +286,7 @@ def test_find_similar_uses_the_list_that_last_had_focus(make_window: Any, librar
     w = make_window(library)
     search(w, qtbot, "snare", 3)
     w.results.view.selectRow(0)
-    tree, m = w.library.view, w.library.model
-    root = m.index(0, 0)
-    tree.expand(root)
-    kicks = next(m.index(r, 0, root) for r in range(m.rowCount(root))
-                 if m.index(r, 0, root).data() == "Kicks")
-    tree.expand(kicks)
+    tree, m, kicks = _open_kicks(w, qtbot)
     tree.setFocus()
     tree.setCurrentIndex(m.index(0, 0, kicks))       # the user picks a kick in the tree
     picked = m.index(0, 0, kicks).data()
@@ -535,10 +527,7 @@ def test_removing_a_folder_runs_off_the_gui_thread(make_window: Any, library: An
 
     w = make_window(library)
     qtbot.waitUntil(lambda: not w.indexer.running(), timeout=20000)
-    second = tmp_path / "More Kicks"
-    shutil.copytree(sample_folder / "Kicks", second)
-    w.add_folder(str(second))
-    qtbot.waitUntil(lambda: not w.indexer.running(), timeout=30000)
+    second = add_new_kicks(w, qtbot, tmp_path, sample_folder)
     root = next(r for r in library.roots() if r.endswith("More Kicks"))
     n = library.catalog.stats()["files_ok"]
     w.remove_folder(str(second / "sub"))  # not a root

@@ -34,14 +34,17 @@ def search(w: Any, qtbot: Any, text: str = "kick", n: int = 3) -> None:
     qtbot.waitUntil(lambda: rows(w) >= n and not w.searcher.busy(), timeout=5000)
 
 
-def add_new_kicks(w: Any, qtbot: Any, tmp_path: Path, sample_folder: Path) -> None:
-    """Add a folder of the demo kicks renamed "NEW …" and wait for its index run to end."""
-    extra = tmp_path / "More Kicks"
+def add_new_kicks(w: Any, qtbot: Any, tmp_path: Path, sample_folder: Path,
+                  folder: str = "More Kicks", prefix: str = "NEW ") -> Path:
+    """Add a folder of the demo kicks renamed "NEW …" (or `prefix` …) and wait for its index
+    run to end; the folder."""
+    extra = tmp_path / folder
     shutil.copytree(sample_folder / "Kicks", extra)
     for f in extra.iterdir():
-        f.rename(extra / ("NEW " + f.name))
+        f.rename(extra / (prefix + f.name))
     w.add_folder(str(extra))
     qtbot.waitUntil(lambda: not w.indexer.running(), timeout=30000)
+    return extra
 
 
 def new_kicks_shown(w: Any) -> bool:

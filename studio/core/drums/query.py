@@ -245,8 +245,9 @@ def _name_tokens(name: str) -> set[str]:
     """A file or folder name's words: as written ("GMRockKit", typed as one word) and split
     where the case changes ("GM Rock Kit": "rock" finds it too)."""
     toks = set(_tokens(name))
-    if _CAMEL.search(name) or _CAMEL_RUN.search(name):
-        toks.update(_tokens(_CAMEL_RUN.sub(r"\1 \2", _CAMEL.sub(r"\1 \2", name))))
+    split = _CAMEL_RUN.sub(r"\1 \2", _CAMEL.sub(r"\1 \2", name))
+    if split != name:
+        toks.update(_tokens(split))
     return toks
 
 
@@ -408,14 +409,13 @@ def excluded_share(query: Query, table: ScoreTable) -> np.ndarray | None:
     open hats" keeps the closed ones)."""
     if not query.exclude:
         return None
-    wanted = set(CATEGORY_GROUPS.get(query.category, (query.category,))) if query.category else set()
     out = np.zeros(len(table), np.float32)
     seen: set[str] = set()
     for name in query.exclude:
+        if name == query.category:  # "not snare ... snare": asked for after all
+            continue
         for c in CATEGORY_GROUPS.get(name, (name,)):
-            if c in table.categories and c not in seen and not (
-                c in wanted and name == query.category
-            ):
+            if c in table.categories and c not in seen:
                 seen.add(c)
                 out += table.probs[:, table.categories.index(c)]
     return np.clip(out, 0.0, 1.0)
