@@ -14,7 +14,15 @@ import numpy as np
 import soundfile as sf
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
-from ui_helpers import add_new_kicks, drop, kit_file, new_kicks_shown, rows, search
+from ui_helpers import (
+    add_new_kicks,
+    drop,
+    expand_listed,
+    kit_file,
+    new_kicks_shown,
+    rows,
+    search,
+)
 
 from studio.ui import settings as S
 from studio.ui.library_tree import PATH_ROLE as Qt_PATH
@@ -221,9 +229,9 @@ def _open_kicks(w: Any, qtbot: Any) -> tuple[Any, Any, Any]:
     qtbot.waitUntil(lambda: not w.indexer.running(), timeout=20000)
     tree, m = w.library.view, w.library.model
     root = m.index(0, 0)
-    tree.expand(root)
+    expand_listed(tree, root, qtbot)
     kicks = _child(m, root, "Kicks")
-    tree.expand(kicks)
+    expand_listed(tree, kicks, qtbot)
     return tree, m, kicks
 
 
@@ -446,7 +454,8 @@ def test_tree_refresh_lists_only_folders_that_changed(qtbot: Any, tmp_path: Path
     (tmp_path / "a.wav").write_bytes(b"")
     m = lt.LibraryModel()
     m.set_roots([str(tmp_path)])
-    m.populate(m.index(0, 0))
+    with qtbot.waitSignal(m.folder_listed, timeout=5000):
+        m.populate(m.index(0, 0))
     listed: list[str] = []
     real = lt._listing
     monkeypatch.setattr(lt, "_listing", lambda f: listed.append(f) or real(f))
@@ -490,7 +499,9 @@ def test_a_folder_that_failed_to_list_once_is_listed_again(qtbot: Any, tmp_path:
     m.set_roots([str(tmp_path)])
     real = lt._listing
     monkeypatch.setattr(lt, "_listing", lambda f: "Input/output error")
-    m.populate(m.index(0, 0))
+    with qtbot.waitSignal(m.folder_listed, timeout=5000):
+        m.populate(m.index(0, 0))
+    assert m.item(0).child(0).text() == "cannot read: Input/output error"
     monkeypatch.setattr(lt, "_listing", real)
     m.refresh_loaded()
     assert [m.item(0).child(r).text() for r in range(m.item(0).rowCount())] == ["a.wav"]
@@ -548,3 +559,51 @@ def test_removing_a_folder_runs_off_the_gui_thread(make_window: Any, library: An
     assert root not in library.roots() and any(t.startswith("Removed") for t in said)
     qtbot.waitUntil(lambda: not w.indexer.running(), timeout=30000)  # then it ran
     assert library.catalog.stats()["files_ok"] < n
+
+
+def test_a_big_folder_is_listed_off_the_gui_thread(qtbot: Any, tmp_path: Path,
+                                                   monkeypatch: Any) -> None:
+    """Expanding a folder of 20k files blocked the window ~300 ms (scandir and the rows made
+    on the GUI thread). The listing runs on a worker; the folder reads "listing…" meanwhile,
+    and a folder that leaves the tree before its listing is done takes no rows."""
+    import threading
+    import time
+
+    from studio.ui import library_tree as lt
+    from studio.ui.worker import live_workers
+
+    for name in ("b.wav", "a.WAV", "notes.txt"):
+        (tmp_path / name).write_bytes(b"")
+    (tmp_path / "Sub").mkdir()
+    gate = threading.Event()
+    real = lt._listing
+
+    def slow(folder: str) -> Any:
+        assert threading.current_thread() is not threading.main_thread()
+        gate.wait(5)
+        return real(folder)
+
+    monkeypatch.setattr(lt, "_listing", slow)
+    m = lt.LibraryModel()
+    m.set_roots([str(tmp_path)])
+    t0 = time.perf_counter()
+    m.populate(m.index(0, 0))
+    assert time.perf_counter() - t0 < 0.5
+    assert m.item(0).child(0).text() == "listing…"
+    m.populate(m.index(0, 0))  # asked again while listing: one listing
+    with qtbot.waitSignal(m.folder_listed, timeout=5000):
+        gate.set()
+    names = [m.item(0).child(r).text() for r in range(m.item(0).rowCount())]
+    assert names == ["Sub", "a.WAV", "b.wav"]
+
+    gate.clear()
+    other = tmp_path / "Sub"
+    m.set_roots([str(tmp_path), str(other)])
+    sub = next(m.index(r, 0) for r in range(m.rowCount()) if m.index(r, 0).data() == "Sub")
+    m.populate(sub)
+    m.set_roots([str(tmp_path)])  # removed while its listing runs
+    with qtbot.waitSignal(m.folder_listed, timeout=5000, raising=False) as blocker:
+        gate.set()
+    assert not blocker.signal_triggered
+    assert [m.item(r).text() for r in range(m.rowCount())] == [tmp_path.name]
+    qtbot.waitUntil(lambda: not live_workers(), timeout=5000)

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt
-from ui_helpers import drop, kit_file, rows
+from ui_helpers import drop, expand_listed, kit_file, rows
 
 from studio.ui import settings as S
 from studio.ui.results import PATH_ROLE
@@ -133,10 +133,10 @@ def test_find_similar_from_the_library_tree(make_window: Any, library: Any, qtbo
     w = make_window(library)
     tree = w.library.view
     root = w.library.model.index(0, 0)
-    tree.expand(root)
+    expand_listed(tree, root, qtbot)
     kicks = next(w.library.model.index(r, 0, root) for r in range(w.library.model.rowCount(root))
                  if w.library.model.index(r, 0, root).data() == "Kicks")
-    tree.expand(kicks)
+    expand_listed(tree, kicks, qtbot)
     first = w.library.model.index(0, 0, kicks)
     tree.setFocus()
     tree.setCurrentIndex(first)

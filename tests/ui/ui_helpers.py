@@ -49,3 +49,11 @@ def add_new_kicks(w: Any, qtbot: Any, tmp_path: Path, sample_folder: Path,
 
 def new_kicks_shown(w: Any) -> bool:
     return any(h.name.startswith("NEW ") for h in w.results.model.hits)
+
+
+def expand_listed(tree: Any, index: Any, qtbot: Any) -> None:
+    """Expand a library-tree folder and wait until its rows are in (it is listed on a worker)."""
+    from studio.ui.library_tree import LISTING_ROLE
+
+    tree.expand(index)
+    qtbot.waitUntil(lambda: not index.data(LISTING_ROLE), timeout=5000)
