@@ -103,6 +103,13 @@ class IndexController(QObject):
         if not self._held and self._again and self.worker is None and not self._closed:
             self.start(None)
 
+    def interrupt(self) -> None:
+        """Stop the running pass now and run a new one over the whole library afterwards
+        (once released, when held)."""
+        if self.worker is not None:
+            self._again = True
+            self.worker.quit_job()
+
     def cancel(self) -> None:
         self._again = False
         if self.worker is not None:

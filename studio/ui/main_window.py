@@ -68,7 +68,8 @@ class MainWindow(QMainWindow):
         self._shown_once = False
         self._closed = False
         self._demo: Any = None
-        self._removing: Any = None  # the worker removing a folder
+        # The worker removing a folder, or the folder while the index pass it stops ends.
+        self._removing: Any = None
         self._last_error: tuple[str, str, str] | None = None
         self.setAcceptDrops(True)
 
@@ -177,7 +178,7 @@ class MainWindow(QMainWindow):
         self.audition.shutdown()
         if self._demo is not None:
             self._demo.stop_and_wait()
-        if self._removing is not None:
+        if self._removing is not None and not isinstance(self._removing, str):
             self._removing.stop_and_wait()  # database work: it finishes, it is not cut short
         self.player.close()
         super().closeEvent(ev)
@@ -206,9 +207,6 @@ class MainWindow(QMainWindow):
         self.indexer.start([root])
 
     def remove_folder(self, root: str) -> None:
-        if self.indexer.running():
-            self.status.say("Wait for indexing to stop (or cancel it) before removing a folder.")
-            return
         if self._removing is not None:
             return
         if root not in self.lib.roots():
@@ -216,8 +214,25 @@ class MainWindow(QMainWindow):
             self.status.say(f"{root} is not a library folder (it is part of one).")
             return
         # Dropping a big folder's rows and vectors takes a while (0.3-0.5 s for 12k files):
-        # on a worker, with indexing held back until it is done.
+        # on a worker, with indexing held back until it is done. A running pass (the folder
+        # added by mistake is the one being indexed, often) is stopped first and the rest of
+        # the library is indexed again once the folder is out.
         self.indexer.hold()
+        self._removing = root
+        if self.indexer.running():
+            self.status.say(f"Stopping indexing to remove {root}…")
+            self.indexer.interrupt()
+            self.indexer.running_changed.connect(self._remove_when_stopped)
+            return
+        self._start_removal(root)
+
+    def _remove_when_stopped(self, running: bool) -> None:
+        if running or not isinstance(self._removing, str):
+            return
+        self.indexer.running_changed.disconnect(self._remove_when_stopped)
+        self._start_removal(self._removing)
+
+    def _start_removal(self, root: str) -> None:
         self.status.say(f"Removing {root} from the library…")
         self._removing = start_worker(
             lambda _job: self.lib.remove_root(root),

@@ -607,3 +607,41 @@ def test_a_big_folder_is_listed_off_the_gui_thread(qtbot: Any, tmp_path: Path,
     assert not blocker.signal_triggered
     assert [m.item(r).text() for r in range(m.rowCount())] == [tmp_path.name]
     qtbot.waitUntil(lambda: not live_workers(), timeout=5000)
+
+
+def test_a_folder_removed_while_it_is_indexed_stops_the_pass(
+    make_window: Any, library: Any, qtbot: Any, tmp_path: Path, sample_folder: Path,
+    monkeypatch: Any
+) -> None:
+    """Removing a folder while indexing ran only said "Wait for indexing to stop": the folder
+    added by mistake (a whole drive) could not be taken out while it was being read. Now the
+    pass stops, the folder goes, and the rest of the library is indexed again."""
+    import threading
+
+    w = make_window(library)
+    qtbot.waitUntil(lambda: not w.indexer.running(), timeout=20000)
+    big = tmp_path / "Whole Drive"
+    shutil.copytree(sample_folder / "Kicks", big)
+    started, stopped = threading.Event(), threading.Event()
+    real = library.index
+
+    def slow_index(**kw: Any) -> Any:
+        started.set()
+        while not kw["should_stop"]():  # a long pass, until it is told to stop
+            threading.Event().wait(0.01)
+        stopped.set()
+        monkeypatch.setattr(library, "index", real)  # the pass after the removal runs fully
+        return real(**kw)
+
+    monkeypatch.setattr(library, "index", slow_index)
+    w.add_folder(str(big))
+    qtbot.waitUntil(started.is_set, timeout=10000)
+    root = next(r for r in library.roots() if r.endswith("Whole Drive"))
+    w.remove_folder(root)
+    assert "Stopping indexing" in w.status.message.text()
+    qtbot.waitUntil(lambda: w._removing is None, timeout=20000)
+    assert stopped.is_set() and root not in library.roots()
+    qtbot.waitUntil(lambda: not w.indexer.running(), timeout=30000)  # the library re-indexed
+    assert w.indexer.worker is None and not w.indexer._held
+    paths = [r[0] for r in library.catalog.db.execute("SELECT path FROM files")]
+    assert paths and not any(p.startswith(root) for p in paths)
