@@ -99,6 +99,9 @@ class Audition(QObject):
 
     def _audio_failed(self, path: object, exc: object) -> None:
         why = exc.reason if isinstance(exc, DecodeError) else str(exc)
+        if path == self.current:
+            # The sample before it must not play on as if it were this one.
+            self.player.stop()
         self.message.emit(f"Cannot play {str(path).rsplit('/', 1)[-1]}: {why}")
 
     def _picture_ready(self, path: object, data: Any) -> None:

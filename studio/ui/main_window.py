@@ -122,6 +122,7 @@ class MainWindow(QMainWindow):
         res.view.selectionModel().currentRowChanged.connect(self._result_current)
         res.view.context_requested.connect(self.commands.show_context_menu)
         res.view.doubleClicked.connect(lambda _i: self.audition.play())
+        res.view.play_requested.connect(lambda: self.audition.play())
         lib.add_requested.connect(self.add_folder_dialog)
         lib.remove_requested.connect(self.remove_folder)
         lib.file_selected.connect(lambda p: self.audition.select(p))

@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from studio.ui.preview_data import SPEC_BINS, PreviewData
 
@@ -21,11 +22,43 @@ REGION_BRUSH = (246, 173, 85, 60)  # where a search matched inside a longer file
 REGION_EDGE = (246, 173, 85, 170)
 
 
+class ElidedLabel(QLabel):
+    """One line that is cut with "…" to the width it is given, never widening the window
+    (a 115-character file name pushed a 1100 px window to 1261 px); the whole text is its
+    tooltip and `full_text()`."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._full = ""
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(0, super().minimumSizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight,
+                                              max(self.width(), 1))
+        super().setText(shown)
+
+
 class PreviewPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("preview")
-        self.title = QLabel("Select a sample to see and hear it")
+        self.title = ElidedLabel("Select a sample to see and hear it")
         self.title.setObjectName("previewTitle")
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._layout = QVBoxLayout(self)
@@ -128,6 +161,8 @@ class PreviewPanel(QWidget):
         if d.error or d.env_t is None or d.env_lo is None or d.env_hi is None:
             self._curve.setData([], [])
             self._image.clear()
+            self.set_playhead(None)
+            self._wave.setXRange(0, 1.0, padding=0)
             return
         if d.env_lo is d.env_hi:  # envelope() returns the samples themselves so
             # Samples, not buckets (a short sound): a line through them. As min/max pairs

@@ -18,7 +18,7 @@ from PySide6.QtCore import (
     QUrl,
     Signal,
 )
-from PySide6.QtGui import QColor, QDrag, QPainter, QPalette
+from PySide6.QtGui import QColor, QDrag, QKeyEvent, QMouseEvent, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -134,6 +134,9 @@ class ResultsView(QTableView):
     """Compact rows, whole-row selection, drag out as files, keyboard first."""
 
     context_requested = Signal(object, list)  # global QPoint, paths
+    # A click on the row that is already current, or Return / Enter: play it (again). A
+    # click on another row plays through the current-row change instead.
+    play_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -164,6 +167,21 @@ class ResultsView(QTableView):
     def set_column_widths(self) -> None:
         for col, w in enumerate((260, 140, 70, 60)):  # 140: "closed hat / open hat"
             self.setColumnWidth(col, w)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        again = (event.button() == Qt.MouseButton.LeftButton
+                 and event.modifiers() == Qt.KeyboardModifier.NoModifier
+                 and self.indexAt(event.position().toPoint()).row() == self.currentIndex().row()
+                 and self.currentIndex().isValid())
+        super().mousePressEvent(event)
+        if again:
+            self.play_requested.emit()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
+            self.play_requested.emit()
+            return
+        super().keyPressEvent(event)
 
     def moveCursor(self, action: QAbstractItemView.CursorAction,
                    modifiers: Qt.KeyboardModifier) -> QModelIndex:

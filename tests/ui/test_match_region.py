@@ -83,7 +83,7 @@ def test_match_inside_a_loop_is_shown_and_auditioned_from_there(
     region = w.preview._region
     assert region.isVisible() and not region.movable
     assert region.getRegion() == pytest.approx((hit.start, hit.end))
-    assert f"match at {hit.start:.2f}" in w.preview.title.text()
+    assert f"match at {hit.start:.2f}" in w.preview.title.full_text()
 
     w.results.view.setCurrentIndex(model.index(one_shot, 0))
     qtbot.waitUntil(lambda: w.preview.data is not None
@@ -117,7 +117,7 @@ def test_category_labels_in_results_preview_and_facet(make_window: Any, library:
         assert category_label(h.category) in model.index(r, 0).data(Qt.ItemDataRole.ToolTipRole)
     w.results.view.setCurrentIndex(model.index(0, 0))
     qtbot.waitUntil(lambda: w.preview.data is not None, timeout=5000)
-    assert "closed hat" in w.preview.title.text() and "hihat" not in w.preview.title.text()
+    assert "closed hat" in w.preview.title.full_text() and "hihat" not in w.preview.title.full_text()
 
 
 def test_labels() -> None:

@@ -68,4 +68,4 @@ def test_silence_draws_a_flat_line_not_a_crash(qtbot: Any, tmp_path: Path) -> No
     panel.ensure_plots()
     panel.show_data(load_preview(str(p)))
     assert panel.peak == 1.0
-    assert "peak" not in panel.title.text()
+    assert "peak" not in panel.title.full_text()

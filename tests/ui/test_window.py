@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -204,7 +205,7 @@ def test_a_quiet_sample_is_drawn_to_its_peak_and_the_title_gives_the_level(
     w.preview.show_data(load_preview(str(quiet)))
     lo, hi = w.preview._wave.getPlotItem().viewRange()[1]
     assert 0.09 < hi < 0.12 and -0.12 < lo < -0.09  # not the full scale of +-1
-    assert "peak -20.0 dB" in w.preview.title.text()
+    assert "peak -20.0 dB" in w.preview.title.full_text()
 
 
 def test_closing_hides_the_window_before_waiting_for_workers(make_window: Any, library: Any,
@@ -231,3 +232,75 @@ def test_model_loading_stops_between_models(library: Any, monkeypatch: Any) -> N
     stops = iter([False, True])
     assert library.try_load_ready_models(lambda: next(stops)) == {}
     assert loaded == ["mert"]
+
+
+def test_a_result_that_cannot_play_stops_the_one_before(make_window: Any, library: Any,
+                                                        qtbot: Any, tmp_path: Path) -> None:
+    """A deleted or broken result left the previous sample playing, as if it were the one
+    selected (review 9)."""
+    w = make_window(library)
+    _search(w, qtbot)
+    view, out = w.results.view, w.fake_outputs[-1]
+    view.setCurrentIndex(w.results.model.index(0, 0))
+    first = w.results.model.hits[0].path
+    qtbot.waitUntil(lambda: w.player.path == first, timeout=5000)
+    out.pull(256)
+    assert w.player.is_playing()
+    second = Path(w.results.model.hits[1].path)
+    second.write_bytes(b"RIFF\x00\x00cut short")  # broken since it was indexed
+    view.setCurrentIndex(w.results.model.index(1, 0))
+    qtbot.waitUntil(lambda: "Cannot play" in w.status.message.text(), timeout=5000)
+    out.pull(1024)  # the cut fades out, then silence
+    assert not w.player.is_playing()
+    assert np.abs(out.pull(256)).max() == 0.0
+
+
+def test_clicking_the_current_row_or_return_plays_it_again(make_window: Any, library: Any,
+                                                           qtbot: Any) -> None:
+    """Clicking the row that is already selected did nothing, and Return neither: only a
+    double-click or Space played it again (review 9)."""
+    w = make_window(library)
+    _search(w, qtbot)
+    view = w.results.view
+    view.setFocus()
+    view.setCurrentIndex(w.results.model.index(0, 0))
+    first = w.results.model.hits[0].path
+    qtbot.waitUntil(lambda: w.player.path == first, timeout=5000)
+    w.audition.stop()
+    assert not w.player.is_playing()
+    rect = view.visualRect(w.results.model.index(0, 0))
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(w.player.is_playing, timeout=5000)
+    assert w.player.path == first
+    w.audition.stop()
+    qtbot.keyClick(view, Qt.Key.Key_Return)
+    qtbot.waitUntil(w.player.is_playing, timeout=5000)
+    assert view.currentIndex().row() == 0 and w.player.path == first
+    # A click on another row plays that one, once (through the current-row change).
+    played: list[str] = []
+    real = w.audition.play
+    w.audition.play = lambda path=None: (played.append(path or w.audition.current), real(path))
+    rect = view.visualRect(w.results.model.index(2, 0))
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    third = w.results.model.hits[2].path
+    qtbot.waitUntil(lambda: w.player.path == third, timeout=5000)
+    assert played == [third]
+
+
+def test_a_long_file_name_does_not_widen_the_window(make_window: Any, library: Any,
+                                                    qtbot: Any, tmp_path: Path) -> None:
+    """A 115-character name pushed a 1100 px window to 1261 px (review 9): the title is cut
+    with "…" and whole in its tooltip."""
+    from studio.ui.preview_data import load_preview
+
+    w = make_window(library)
+    w.resize(1100, 700)
+    qtbot.wait(50)
+    before = w.minimumSizeHint().width()
+    long_name = tmp_path / ("Very Long Sample Name " * 5 + "Kick.wav")
+    shutil.copy(kit_file(library, "Demo Kick 01.wav"), long_name)
+    w.preview.show_data(load_preview(str(long_name)), "kick")
+    qtbot.wait(50)
+    assert w.minimumSizeHint().width() <= before and w.width() == 1100
+    assert w.preview.title.full_text().startswith(long_name.name)
+    assert w.preview.title.text().endswith("…") and long_name.name in w.preview.title.toolTip()
