@@ -26,8 +26,8 @@ class UsageError(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        print(f"studio: error: {message}", file=sys.stderr)
+        # One line, as every error (PRODUCT.md): the reason, and where the usage is.
+        print(f"{self.prog}: error: {message} (see `{self.prog} --help`)", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
 
 
@@ -106,8 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="only this category or group (kick, snare, hihat, cymbal, perc, ...), including "
         "sounds the model gives at least a 30%% chance of being one",
     )
-    ps.add_argument("--min-length", type=_seconds, metavar="SECONDS")
-    ps.add_argument("--max-length", type=_seconds, metavar="SECONDS")
+    ps.add_argument("--min-length", type=_seconds, metavar="SECONDS",
+                    help="only samples at least this long")
+    ps.add_argument("--max-length", type=_seconds, metavar="SECONDS",
+                    help="only samples at most this long")
     ps.add_argument(
         "--word",
         action="append",
@@ -117,10 +119,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     sub.add_parser("info", parents=[common], help="what is indexed, and where data lives")
+    pr = sub.add_parser(
+        "remove",
+        parents=[common],
+        help="forget library folders (the files themselves are not touched)",
+        description="Take folders out of the library: their samples leave the catalog, "
+        "the indexes and the results. Nothing on disk is deleted or changed.",
+    )
+    pr.add_argument("paths", nargs="+", metavar="FOLDER", help="a library folder (studio info "
+                    "lists them)")
     try:
         from studio import cli_models
 
-        cli_models.add_parser(sub)
+        cli_models.add_parser(sub, common)
     except ImportError:
         pass
     return p
@@ -133,12 +144,12 @@ def _global_options(argv: Sequence[str]) -> tuple[list[str], str | None, bool]:
     debug = False
     it = iter(argv)
     for a in it:
-        if a == "--data-dir":
-            data_dir = next(it, None)
-            if data_dir is None:
+        if a == "--data-dir" or a.startswith("--data-dir="):
+            data_dir = next(it, None) if a == "--data-dir" else a.split("=", 1)[1]
+            # An empty value (an unset shell variable) must not fall back to the default
+            # library, or to STUDIO_DATA_DIR's: it names no folder.
+            if data_dir is None or not data_dir.strip():
                 raise UsageError("--data-dir needs a folder")
-        elif a.startswith("--data-dir="):
-            data_dir = a.split("=", 1)[1]
         elif a == "--debug":
             debug = True
         elif a == "--":
@@ -156,7 +167,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as e:
         print(f"studio: error: {e}", file=sys.stderr)
         return EXIT_USAGE
-    args = parser.parse_args(rest)
+    args, extra = parser.parse_known_args(rest)
+    if extra:  # said by the command's own parser: `studio search --bogus` is search's error
+        sub = _subparser(parser, getattr(args, "command", None))
+        sub.error(f"unrecognized arguments: {' '.join(extra)}")
     if data_dir is not None:
         args.data_dir = data_dir
     if not args.command:
@@ -179,6 +193,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         reason = getattr(e, "reason", None) or str(e) or type(e).__name__
         print(f"studio: {reason}", file=sys.stderr)
         return EXIT_FAIL
+
+
+def _subparser(parser: argparse.ArgumentParser, command: str | None) -> argparse.ArgumentParser:
+    for action in parser._actions:  # argparse keeps its sub-commands here only
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            return action.choices[command]  # type: ignore[no-any-return]
+    return parser
 
 
 def _count(text: str) -> int:
@@ -214,6 +235,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _cmd_search(args)
     if args.command == "info":
         return _cmd_info(args)
+    if args.command == "remove":
+        return _cmd_remove(args)
     if args.command == "models":
         from studio import cli_models
         from studio.core.paths import resolve_data_dir
@@ -231,6 +254,11 @@ def _cmd_index(args: argparse.Namespace) -> int:
     for p in args.paths:
         if not os.path.isdir(p):
             raise UsageError(f"not a folder: {p}")
+    if not args.paths:
+        from studio.core.paths import resolve_data_dir
+
+        if not (resolve_data_dir(getattr(args, "data_dir", None)) / "catalog.sqlite").exists():
+            raise UsageError("no folders yet: studio index FOLDER")  # and nothing created
     lib = _library(args)
     try:
         if not args.paths and not lib.roots():
@@ -254,7 +282,7 @@ def _cmd_index(args: argparse.Namespace) -> int:
         parts.append(f"{rep.reanalysed} re-analysed")
     print(f"{', '.join(parts)} in {rep.seconds:.1f} s")
     for path, reason in rep.skipped[:20]:
-        print(f"  skipped {path}: {reason}")
+        print(f"  skipped {_one_line(path)}: {reason}")
     if len(rep.skipped) > 20:
         print(f"  ... and {len(rep.skipped) - 20} more (studio info lists them)")
     for d, reason in rep.unreadable_dirs:
@@ -384,10 +412,21 @@ def _cmd_search(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _one_line(path: str) -> str:
+    """A path as one line of output: a newline (or another control character) in a file name
+    is written as an escape, so every result stays one line."""
+    if path.isprintable():
+        return path
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in path)
+
+
 def _print_result(res: Any) -> None:
     qd = res.query.describe()
     title = " + ".join(f"{k} {v!r}" if k == "text" else f"like {v}" for k, v in qd.items())
-    print(f"{title}  ({', '.join(res.embedders)}; {res.ms:.0f} ms)")
+    shown = ""
+    if res.total is not None and res.total > len(res.hits):
+        shown = f"  {len(res.hits):,} of {res.total:,} matches (-k for more)"
+    print(f"{title}  ({', '.join(res.embedders)}; {res.ms:.0f} ms){shown}")
     if not res.hits:
         print("  no results")
     for i, h in enumerate(res.hits, 1):
@@ -395,8 +434,34 @@ def _print_result(res: Any) -> None:
         if h.duration and (h.start > 0 or h.end < h.duration - 1e-3):
             where = f" @{h.start:.2f}-{h.end:.2f}s"
         dur = f"{h.duration:.2f}s" if h.duration is not None else "?"
-        print(f"{i:3d}. {h.score:6.3f}  {(h.category or '-'):<13} {dur:>7}  {h.path}{where}")
+        print(f"{i:3d}. {h.score:6.3f}  {(h.category or '-'):<13} {dur:>7}  "
+              f"{_one_line(h.path)}{where}")
     print()
+
+
+# ---- remove ---------------------------------------------------------------------------------
+def _cmd_remove(args: argparse.Namespace) -> int:
+    lib = _library(args, create=False)
+    try:
+        roots = lib.roots()
+        # A folder named as the library has it: absolute, or as typed (a folder that is
+        # gone cannot be resolved through links any more).
+        wanted = []
+        for p in args.paths:
+            ap = os.path.abspath(p)
+            match = ap if ap in roots else next(
+                (r for r in roots if os.path.exists(p) and os.path.exists(r)
+                 and os.path.samefile(r, p)), None)  # fmt: skip
+            if match is None:
+                listed = ", ".join(roots) if roots else "none yet"
+                raise UsageError(f"{p} is not a library folder (they are: {listed})")
+            wanted.append(match)
+        for r in dict.fromkeys(wanted):
+            lib.remove_root(r)
+            print(f"removed {_one_line(r)} from the library (its files are untouched)")
+    finally:
+        lib.close()
+    return EXIT_OK
 
 
 # ---- info -----------------------------------------------------------------------------------
@@ -416,7 +481,10 @@ def _cmd_info(args: argparse.Namespace) -> int:
         print(f"catalog:   {info['catalog']} (format {info['schema_version']})")
         print(f"folders:   {len(info['roots'])}")
         for r in info["roots"]:
-            print(f"  {r}")
+            # Its files are kept while it is away (an unplugged drive): say they are hidden.
+            away = "" if os.path.isdir(r) else (
+                f"  (not found: {lib.catalog.count_files_under(r):,} samples kept, hidden)")
+            print(f"  {_one_line(r)}{away}")
         print(
             f"files:     {info['files_ok']:,} indexed, {info['files_failed']:,} skipped "
             f"({info['contents']:,} distinct sounds, {info['items']:,} items)"
@@ -440,7 +508,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
         if errs:
             print("skipped files:")
             for p, e in errs[:50]:
-                print(f"  {p}: {e}")
+                print(f"  {_one_line(p)}: {e}")
     finally:
         lib.close()
     return EXIT_OK

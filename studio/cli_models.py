@@ -18,17 +18,21 @@ from studio.core.models.manager import ModelManager, ModelStatus
 from studio.core.models.specs import SPECS, FolderError, get_spec
 
 
-def add_parser(subparsers: Any) -> None:
+def add_parser(subparsers: Any, common: Any = None) -> None:
+    """`common`: the parser of the options every command takes (--data-dir, --debug)."""
+    parents = [common] if common is not None else []
     p = subparsers.add_parser(
         "models",
+        parents=parents,
         help="list, download or link the MERT and CLAP weights",
         description="Neural models: where their weights are, and getting them.",
     )
     actions = p.add_subparsers(dest="models_action", metavar="ACTION")
-    actions.add_parser("list", help="show each model's state (the default)")
-    d = actions.add_parser("download", help="download a model from Hugging Face (resumable)")
+    actions.add_parser("list", parents=parents, help="show each model's state (the default)")
+    d = actions.add_parser("download", parents=parents,
+                           help="download a model from Hugging Face (resumable)")
     d.add_argument("name", choices=sorted(SPECS), metavar="NAME", help="mert or clap")
-    ln = actions.add_parser("link", help="use weights already in a folder")
+    ln = actions.add_parser("link", parents=parents, help="use weights already in a folder")
     ln.add_argument("name", choices=sorted(SPECS), metavar="NAME", help="mert or clap")
     ln.add_argument("folder", type=Path, metavar="FOLDER")
 

@@ -112,12 +112,18 @@ def test_data_dir_from_environment(indexed, drum_kit):
         (["search", "--text", "snare", "--max-length", "-1"], 2, "0 seconds or more"),
         (["search", "--text", "snare", "--min-length", "nan"], 2, "0 seconds or more"),
         (["search", "--text", "snare", "--min-length", "long"], 2, "not a number"),
+        (["search", "-k", "abc"], 2, "studio search: error: argument -k"),
+        (["search", "--text", "kick", "--bogus"], 2, "studio search: error: unrecognized"),
+        (["remove", "/not/a/library/folder"], 2, "is not a library folder"),
+        (["remove"], 2, "studio remove: error"),
     ],
 )  # fmt: skip
 def test_usage_errors_exit_2_with_one_line(indexed, args, code, needle):
     r = studio(*args, data_dir=indexed)
     assert r.returncode == code, (r.stdout, r.stderr)
     assert needle in r.stderr and "Traceback" not in r.stderr
+    # One line (review 10: argparse's usage came first, 3-5 lines), naming the command.
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
 
 
 def test_failures_exit_1_with_one_line_and_traceback_only_with_debug(tmp_path, drum_kit):
@@ -220,3 +226,66 @@ def test_info_before_any_index_says_where_data_lives_and_creates_nothing(tmp_pat
     r = studio("info", data_dir=d)
     assert r.returncode == 0 and str(d) in r.stdout and "no library here yet" in r.stdout
     assert not d.exists()
+
+
+def test_an_empty_data_dir_is_a_usage_error_not_the_default_library(drum_kit, tmp_path):
+    """`--data-dir "$UNSET"` indexed into STUDIO_DATA_DIR's library, or the user's real one
+    (review 10)."""
+    env_dir = tmp_path / "from-env"
+    for form in (["--data-dir", ""], ["--data-dir="]):
+        r = subprocess.run([sys.executable, "-m", "studio", "index", str(drum_kit), *form],
+                           capture_output=True, text=True, timeout=60,
+                           env={**os.environ, "STUDIO_DATA_DIR": str(env_dir)})
+        assert r.returncode == 2 and "--data-dir needs a folder" in r.stderr
+    assert not env_dir.exists()
+
+
+def test_index_with_no_folders_creates_nothing_and_a_failed_run_adds_no_folder(
+    drum_kit, tmp_path
+):
+    d = tmp_path / "data"
+    r = studio("index", data_dir=d)
+    assert r.returncode == 2 and "no folders yet" in r.stderr and not d.exists()
+    r = studio("index", str(drum_kit), "--models", "default,mert", data_dir=d,
+               env={"HF_HOME": str(tmp_path / "hf")})
+    assert r.returncode == 1 and "not downloaded" in r.stderr
+    assert "folders:   0" in studio("info", data_dir=d).stdout
+
+
+def test_a_renamed_library_folder_is_relinked_and_can_be_removed(drum_kit, tmp_path):
+    """`mv Pack Pack2; studio index Pack2` decoded and analysed every file again, the old
+    folder was warned about forever and no command could take it out (review 10)."""
+    import shutil
+
+    d, pack = tmp_path / "data", tmp_path / "Pack"
+    shutil.copytree(drum_kit, pack)
+    assert studio("index", str(pack), data_dir=d).returncode == 0
+    pack.rename(tmp_path / "Pack2")
+    r = studio("index", str(tmp_path / "Pack2"), data_dir=d)
+    assert r.returncode == 0 and "0 indexed" in r.stdout and "30 moved" in r.stdout
+    assert "removed" not in r.stdout  # nothing was
+    r = studio("index", data_dir=d)
+    assert "not found, and most of its 30 samples are in another library folder" in r.stdout
+    assert "studio remove" in r.stdout
+    info = studio("info", data_dir=d).stdout
+    assert f"{pack}  (not found: 30 samples kept, hidden)" in info
+    r = studio("remove", str(pack), data_dir=d)
+    assert r.returncode == 0 and f"removed {pack}" in r.stdout
+    info = studio("info", data_dir=d).stdout
+    assert "folders:   1" in info and "30 indexed" in info
+    r = studio("search", "--text", "kick", "-k", "50", "--json", data_dir=d)
+    paths = [h["path"] for h in json.loads(r.stdout)["results"]]
+    assert paths and all(p.startswith(str(tmp_path / "Pack2")) for p in paths)
+    assert sorted(os.listdir(tmp_path / "Pack2")) == sorted(os.listdir(drum_kit))  # untouched
+
+
+def test_a_newline_in_a_file_name_stays_on_its_result_line(tmp_path, drum_kit):
+    import shutil
+
+    lib, d = tmp_path / "lib", tmp_path / "data"
+    lib.mkdir()
+    shutil.copy(drum_kit / "Kick 01.wav", lib / "kick\n  2.  0.999  fake.wav")
+    assert studio("index", str(lib), data_dir=d).returncode == 0
+    r = studio("search", "--text", "kick", data_dir=d)
+    lines = [ln for ln in r.stdout.splitlines() if ln.strip()]
+    assert len(lines) == 2 and lines[1].endswith("kick\\n  2.  0.999  fake.wav")

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from studio.core import drums
 from studio.core.library import Library, LibraryError
 from studio.core.search import Filters, Query, QueryError
 from studio.core.synth import SR, voice
@@ -423,13 +424,16 @@ def test_a_filter_finds_k_matches_beyond_the_nearest_candidates(lib, tmp_path):
     lib.index([str(kit)], workers=1)
     kick = str(kit / "Kick 01.wav")
     for q in (Query(like=[kick], k=5, filters=Filters(category="clap")),
-              Query(text="kick", k=5, filters=Filters(category="clap"))):
+              Query(text="punchy", k=5, filters=Filters(category="clap"))):
         hits = lib.search(q).hits
         assert [_kind(h.path) for h in hits] == ["Clap"] * 5
+    # Words naming one drum and a filter keeping another: nothing, and the note says why.
+    res = lib.search(Query(text="kick", k=5, filters=Filters(category="clap")))
+    assert res.hits == [] and "filters" in res.notes[0]
     # Every sound that passes a filter can be found, however few: the 3 longest ones.
     longest = sorted(lib.catalog.db.execute("SELECT duration FROM contents"))[-3][0]
     for q in (Query(like=[kick], k=10, filters=Filters(min_seconds=longest)),
-              Query(text="snare", k=10, filters=Filters(min_seconds=longest))):
+              Query(text="dark", k=10, filters=Filters(min_seconds=longest))):
         hits = lib.search(q).hits
         assert len(hits) == 3 and all(h.duration >= longest for h in hits)
     assert lib.search(Query(like=[kick], k=5, filters=Filters(min_seconds=99))).hits == []
@@ -603,7 +607,7 @@ def test_files_moved_to_another_library_folder_are_moves(lib, kit_copy, tmp_path
     for p in list(kit_copy.glob("*.wav")):
         shutil.move(p, other / p.name)
     rep = lib.index(workers=1)
-    assert rep.indexed == 0 and rep.moved == n and rep.removed == n
+    assert rep.indexed == 0 and rep.moved == n and rep.removed == 0  # moved, not removed (review 10)
     for name, cid in cids.items():
         assert lib.catalog.file_by_path(str(other / name)).content_id == cid
 
@@ -915,3 +919,53 @@ def test_a_pack_moved_to_a_folder_indexed_alone_lets_its_old_folder_go(lib, kit_
     rep = lib.index(workers=1)  # a rescan of everything
     assert not rep.unreadable_dirs and rep.removed == n
     assert lib.catalog.stats()["files_ok"] == n
+
+
+def test_a_drum_word_lists_the_sounds_heard_as_it_and_counts_them(lib, kit_copy):
+    """'snare' listed every snare and then the rest of the library at ~0.01 under '200
+    results' (review 9): now a text query naming a drum lists what is heard as it, as the
+    category filter keeps it, and says how many match beyond k."""
+    lib.index([str(kit_copy)], workers=1)
+    everything = lib.search(Query(text="snare", k=1000))
+    assert 5 <= len(everything.hits) < lib.catalog.stats()["files_ok"]
+    assert everything.total == len(everything.hits)
+    assert all((h.analysis or {}).get("probs", {}).get("snare", 0) >= drums.FILTER_MIN_PROB
+               for h in everything.hits)
+    cut = lib.search(Query(text="snare", k=2))
+    assert len(cut.hits) == 2 and cut.total == len(everything.hits)
+    assert cut.to_json()["total"] == cut.total
+    # Sound words alone rank every sound: no count.
+    words = lib.search(Query(text="bright", k=3))
+    assert len(words.hits) == 3 and words.total is None and "total" not in words.to_json()
+    # A copy of a snare is one more match (a hit is a file).
+    snare = next(h.path for h in everything.hits)
+    shutil.copy(snare, kit_copy / "copy of a snare.wav")
+    lib.index([str(kit_copy)], workers=1)
+    assert lib.search(Query(text="snare", k=1)).total == len(everything.hits) + 1
+
+
+def test_removing_a_folder_waits_for_no_index_run_of_another_process(lib, kit_copy):
+    """`studio remove` while the app (or another terminal) indexes: the run's files would
+    vanish under it. It is refused with a reason, and the folder stays."""
+    import subprocess
+    import sys
+    import time as _time
+
+    lib.index([str(kit_copy)], workers=1)
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from pathlib import Path; from studio.core.lock import exclusive\n"
+        f"with exclusive(Path({str(lib.data_dir)!r}) / 'index.lock'):\n"
+        "    print('held', flush=True); time.sleep(30)\n")],
+        stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        t0 = _time.monotonic()
+        with pytest.raises(LibraryError, match="is indexing this library"):
+            lib.remove_root(str(kit_copy))
+        assert _time.monotonic() - t0 < 5
+        assert str(kit_copy) in lib.roots()
+    finally:
+        holder.kill()
+        holder.wait()
+    lib.remove_root(str(kit_copy))
+    assert lib.roots() == [] and lib.catalog.stats()["files_ok"] == 0

@@ -334,6 +334,14 @@ class Catalog:
         )
         return {r[1]: FileRow(*r) for r in rows}
 
+    def count_files_under(self, root: str) -> int:
+        """Files recorded under the library folder `root` (indexed or not)."""
+        row = self.db.execute(
+            "SELECT COUNT(*) FROM files JOIN roots ON files.root_id = roots.id WHERE roots.path=?",
+            (root,),
+        ).fetchone()
+        return int(row[0])
+
     def file_by_path(self, path: str) -> FileRow | None:
         r = self.db.execute(
             "SELECT id, path, root_id, size, mtime_ns, content_id, error FROM files WHERE path=?",

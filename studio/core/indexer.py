@@ -191,6 +191,10 @@ class Indexer:
         # folder to another is a move (hash and relink), not a re-analysis of every file.
         walked = []
         emptied: set[int] = set()
+        # Sounds of folders that cannot be read now (a root renamed or on an unplugged
+        # drive): a new file may be one of them, under its new name.
+        hidden_contents: set[int] = set()
+        missing: dict[int, list[Any]] = {}  # library folders not there at all: their files
         for root_id, root in scan.items():
             report(Progress("scan", 0, 0, root))
             res = walk_audio(root, stop)
@@ -203,6 +207,8 @@ class Indexer:
             # _moved_away); else they are kept, hidden, like an unreadable folder's.
             if have and not res.found and not res.unreadable_dirs and os.path.isdir(root):
                 emptied.add(root_id)
+            if have and not os.path.exists(root):
+                missing[root_id] = list(have.values())
             rep.unreadable_dirs += res.unreadable_dirs
             rep.skipped += res.bad_names
             rep.scanned += len(res.found)
@@ -216,6 +222,8 @@ class Indexer:
                     continue
                 if hidden and p.startswith(hidden):
                     rep.unchanged += 1
+                    if known.content_id is not None:
+                        hidden_contents.add(known.content_id)
                 else:
                     gone.append(known)
             # (path, stat, the content it held when it was last seen, if any)
@@ -237,10 +245,18 @@ class Indexer:
         gone_contents = {
             g.content_id for _, gone, _ in walked for g in gone if g.content_id is not None
         }
+        # And the sounds of library folders this run does not scan that are not there now
+        # (`studio index Pack_renamed` after `mv Pack Pack_renamed`).
+        for root_id, root in cat.roots():
+            if root_id not in scan and not os.path.isdir(root):
+                hidden_contents.update(
+                    cid for (cid,) in cat.db.execute(
+                        "SELECT content_id FROM files WHERE root_id=? AND content_id IS NOT NULL",
+                        (root_id,)))  # fmt: skip
         moved_here: set[int] = set()
         for root_id, _gone, need in walked:
             link: list[tuple[str, os.stat_result, int]] = []
-            if not gone_contents:
+            if not gone_contents and not hidden_contents:
                 # Nothing left any folder, so no new path is a moved one: the analysis
                 # workers hash each new file as they read it (one pass over the file, not
                 # two). A copy of a sound already known is still linked to it when
@@ -259,7 +275,9 @@ class Indexer:
                     link.append((path, st, cid))
                     if cid == was:
                         rep.unchanged += 1  # only its date changed
-                    elif cid in gone_contents:
+                    elif cid in gone_contents or cid in hidden_contents:
+                        # Moved here (from a folder this scan read), or the folder it was in
+                        # cannot be read and it turned up here (renamed): linked, not decoded.
                         rep.moved += 1
                         moved_here.add(cid)
                 else:
@@ -275,18 +293,33 @@ class Indexer:
         # stopped before that keeps them (their sounds keep a file, so no later clean-up
         # can take a moved pack's sounds, and every model's vectors, before it is linked).
         gone_ids = {g.id for _, gone, _ in walked for g in gone}
+        for root_id, files in missing.items():
+            # Not there (a drive not mounted, a folder renamed): its files stay, hidden. Say
+            # which it likely is, and how to let it go.
+            where = scan[root_id]
+            n = len(files)
+            why = (f"not found: its {n:,} samples are kept, hidden, until it is back (is its "
+                   "drive unmounted?)")  # fmt: skip
+            if self._moved_away(root_id, files, moved_here, set()):
+                why = (f"not found, and most of its {n:,} samples are in another library "
+                       "folder now (renamed or moved?)")  # fmt: skip
+            why += ("; if it is gone for good, remove it from the library (Remove in the app, "
+                    "`studio remove FOLDER` in a terminal)")
+            rep.unreadable_dirs = [(d, why if d == where else r) for d, r in rep.unreadable_dirs]
         with cat.write() as db:
             for root_id, gone, _ in walked:
                 if root_id in emptied and not self._moved_away(root_id, gone, moved_here,
                                                                gone_ids):
                     rep.unreadable_dirs.append((
                         scan[root_id], "it is empty: is its drive unmounted? (If its samples "
-                        "are gone for good, remove the folder from the library)"))  # fmt: skip
+                        "are gone for good, remove the folder from the library: "
+                        "Remove in the app, `studio remove FOLDER` in a terminal)"))  # fmt: skip
                     rep.unchanged += len(gone)
                     continue
                 for g in gone:
                     db.execute("DELETE FROM files WHERE id=?", (g.id,))
-                rep.removed += len(gone)
+                # A file whose sound was linked at its new place moved; it was not removed.
+                rep.removed += sum(1 for g in gone if g.content_id not in moved_here)
         return todo
 
     def _moved_away(

@@ -50,6 +50,7 @@ class ContentTable:
     roots: list[str]  # the library folders `names` were made against
     durations: np.ndarray  # per row, seconds (0 when unknown), for filters
     categories: np.ndarray  # per row, the stored category (object array), for filters
+    files: np.ndarray  # per row, how many files hold the content (result counts)
 
 
 class Library:
@@ -84,12 +85,22 @@ class Library:
         return self.catalog.root_path(rid) or p  # the root that holds it, if one already did
 
     def remove_root(self, path: str) -> None:
-        if self._indexing:  # its files would vanish under the run (a foreign-key failure)
+        """Forget a library folder: its files' rows, and the sounds and vectors no other
+        file holds (the files themselves are never touched). Not while this library is
+        indexed, here or by another process (its files would vanish under the run)."""
+        if self._indexing:
             raise LibraryError("indexing is running: stop it before removing a folder")
-        self.catalog.remove_root(os.path.abspath(path))
-        # Contents no file points at leave the indexes on the next pass; do it now.
-        Indexer(self.catalog, self, self.builtin, workers=1).collect_garbage()
-        self.save()
+        try:
+            with exclusive(self.data_dir / "index.lock"):
+                self._sync_indexes()  # another process may have indexed since
+                self.catalog.remove_root(os.path.abspath(path))
+                # Contents no file points at leave the indexes on the next pass; do it now.
+                Indexer(self.catalog, self, self.builtin, workers=1).collect_garbage()
+                self.save()
+        except Busy as e:
+            raise LibraryError(
+                f"another Studio ({e}) is indexing this library; wait for it to finish"
+            ) from None
 
     def roots(self) -> list[str]:
         return [p for _, p in self.catalog.roots()]
@@ -212,9 +223,11 @@ class Library:
         workers: int | None,
         worker_nice: int,
     ) -> IndexReport:
+        # Models first: a run that cannot start (MERT asked for and missing) must not have
+        # added its folders to the library.
+        embs = [self.embedder(m) for m in models]
         if roots is not None:
             roots = [self.add_root(r) for r in roots]
-        embs = [self.embedder(m) for m in models]
         self.index_for(self.builtin)
         for e in embs:
             self.index_for(e)
@@ -330,8 +343,9 @@ class Library:
             scores = scores.take(np.argsort(order, kind="stable"))
         durations = np.array([r[2] or 0.0 for r in rows], np.float32)
         categories = np.array([r[3] for r in rows], dtype=object)
+        files = np.array([p.count("\0") + 1 for p in paths_of], np.int32)
         t = ContentTable(key, items, scores, time.monotonic(), cids, names, paths_of, roots,
-                         durations, categories)
+                         durations, categories, files)
         self._table = t
         return t
 

@@ -128,13 +128,35 @@ class SearchResult:
     embedders: list[str]  # which answered
     ms: float = 0.0
     notes: list[str] = field(default_factory=list)  # for the user: why nothing came back
+    # How many sounds of the library match, when the search can tell (a text query naming a
+    # drum: those heard as it), so a list cut at k can say "200 of 2,140"; None: every
+    # sound is ranked (by example, or by sound words alone), k is where the list ends.
+    total: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "query": self.query.describe(),
             "results": [h.to_json() for h in self.hits],
             "embedders": self.embedders,
         }
+        if self.total is not None:
+            d["total"] = self.total
+        return d
+
+
+def _describe(f: Filters) -> str:
+    """The filters in words: 'category clap, 0.5 s or longer, bright'."""
+    parts = []
+    if f.category:
+        parts.append(f"category {f.category}")
+    if f.min_seconds is not None and f.max_seconds is not None:
+        parts.append(f"{f.min_seconds:g}–{f.max_seconds:g} s long")
+    elif f.min_seconds is not None:
+        parts.append(f"{f.min_seconds:g} s or longer")
+    elif f.max_seconds is not None:
+        parts.append(f"{f.max_seconds:g} s or shorter")
+    parts += f.words
+    return ", ".join(parts)
 
 
 class Searcher:
@@ -158,11 +180,15 @@ class Searcher:
         except ValueError as e:
             raise QueryError(str(e)) from None
         notes: list[str] = []  # for the user; searches may run on several threads at once
+        total: int | None = None
         if q.like:
             hits, used = self._like(q)
         else:
-            hits, used = self._text(q, notes)
-        return SearchResult(q, hits, used, (time.perf_counter() - t0) * 1000, notes)
+            hits, used, total = self._text(q, notes)
+        if not hits and not notes and q.filters.active():
+            notes.append(f"nothing in the library passes the filters ({_describe(q.filters)}): "
+                         "loosen them to see more")
+        return SearchResult(q, hits, used, (time.perf_counter() - t0) * 1000, notes, total)
 
     # ---- audio ---------------------------------------------------------------------------
     def _query_vectors(
@@ -323,11 +349,11 @@ class Searcher:
         names = [search_name(r["paths"], roots) if r else "" for r in rows]
         return np.asarray(drums.score(pq, analyses, names), dtype=np.float32)
 
-    def _text(self, q: Query, notes: list[str]) -> tuple[list[Hit], list[str]]:
+    def _text(self, q: Query, notes: list[str]) -> tuple[list[Hit], list[str], int | None]:
         lib = self.lib
         table = lib.content_table()
         if not table.item_ids:
-            return [], ["words"]
+            return [], ["words"], 0
         pq = drums.parse_query(q.text or "")
         scores = drums.score_table(pq, table.scores)
         used = ["words"]
@@ -358,7 +384,16 @@ class Searcher:
                     "(bright, dusty, punchy, long…); with CLAP (a model to download) any "
                     "words work"
                 )
-                return [], used
+                return [], used, 0
+        counted = False
+        share = drums.category_share(pq, table.scores)
+        if clap is None and (share is not None or drums.hears_nothing(pq)):
+            # The query names a drum: the sounds heard as it match (as the category filter
+            # keeps them), and no more. "snare" listed the library's 100 snares and then 100
+            # rims, hats and toms at 0.01, under "200 results".
+            if share is not None:
+                order = order[share[order] >= drums.FILTER_MIN_PROB]
+            counted = True
         if q.filters.active():  # rank only what can pass (each hit is still checked)
             order = order[_filter_mask(q.filters, table)[order]]
         n = max(q.k * (20 if q.filters.active() else 3), 64)
@@ -371,7 +406,10 @@ class Searcher:
             # As for audio: too few of the best passed the filters, or had their files on
             # disk (an unplugged drive's are hidden), so look further.
             if len(hits) >= q.k or n >= len(order):
-                return hits, used
+                # Short of k, every candidate was looked at: the hits are all there is (a
+                # hit is a file; a row, a content that several files may hold).
+                total = int(table.files[order].sum()) if len(hits) >= q.k else len(hits)
+                return hits, used, total if counted else None
             n *= 4
 
     # ---- shared --------------------------------------------------------------------------

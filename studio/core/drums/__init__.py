@@ -28,6 +28,7 @@ from studio.core.drums.query import (
     CATEGORY_GROUPS,
     Query,
     ScoreTable,
+    category_share,
     category_word,
     excluded_share,
     hears_nothing,
@@ -65,7 +66,8 @@ CLICK_SECONDS = 0.006
 
 __all__ = [
     "ANALYSIS_SECONDS", "ANALYSIS_SR", "ANALYSIS_VERSION", "CATEGORIES", "CATEGORY_GROUPS",
-    "FILTER_MIN_PROB", "Query", "ScoreTable", "WORD_DEFINITIONS", "analyze", "filter_members",
+    "FILTER_MIN_PROB", "Query", "ScoreTable", "WORD_DEFINITIONS", "analyze", "category_share",
+    "filter_members",
     "excluded_share", "filter_word_list", "filter_words", "hears_nothing", "may_be", "name_matches", "parse_query", "score", "score_table", "windows",
 ]  # fmt: skip
 

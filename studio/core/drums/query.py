@@ -426,19 +426,25 @@ def excluded_share(query: Query, table: ScoreTable) -> np.ndarray | None:
 FREE_WORD_FLOOR = 0.6
 
 
+def category_share(query: Query, table: ScoreTable) -> np.ndarray | None:
+    """Per row, the probability that it is the drum the query names (None: it names none)."""
+    if query.category is None:
+        return None
+    members = CATEGORY_GROUPS.get(query.category, (query.category,))
+    weights = _GROUP_WEIGHT.get(members, (1.0,) * len(members))
+    cat = np.zeros(len(table), np.float32)
+    for c, weight in zip(members, weights, strict=False):
+        if c in table.categories:
+            cat += weight * table.probs[:, table.categories.index(c)]
+    return cat
+
+
 def score_table(query: Query, table: ScoreTable) -> np.ndarray:
     """Relevance in [0, 1] per row: category probability x (0.6 + 0.4 x word agreement),
     times the chance that the row is none of the categories the query rules out."""
     n = len(table)
-    if query.category is None:
-        cat = np.ones(n, np.float32)
-    else:
-        members = CATEGORY_GROUPS.get(query.category, (query.category,))
-        weights = _GROUP_WEIGHT.get(members, (1.0,) * len(members))
-        cat = np.zeros(n, np.float32)
-        for c, weight in zip(members, weights, strict=False):
-            if c in table.categories:
-                cat += weight * table.probs[:, table.categories.index(c)]
+    share = category_share(query, table)
+    cat = np.ones(n, np.float32) if share is None else share
     agree = []
     for w, d in query.words.items():
         col = (
