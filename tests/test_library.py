@@ -969,3 +969,50 @@ def test_removing_a_folder_waits_for_no_index_run_of_another_process(lib, kit_co
         holder.wait()
     lib.remove_root(str(kit_copy))
     assert lib.roots() == [] and lib.catalog.stats()["files_ok"] == 0
+
+
+def test_a_library_of_links_leaves_the_query_out_by_its_target(lib, tmp_path):
+    """A library of symlinks into a sample store (a Favourites folder): --like on the link's
+    target (what a file manager or a DAW hands over) listed the file itself first (review
+    10). A copy of the query's bytes is marked and first, at 1.0, whatever the category
+    mix; and a file from outside the library that the library holds is a copy too."""
+    from studio.core.synth import write_kit
+
+    store, favs = tmp_path / "store", tmp_path / "Favourites"
+    write_kit(store, per_voice=3)
+    favs.mkdir()
+    for f in store.iterdir():
+        (favs / f.name).symlink_to(f)
+    shutil.copy(store / "Snare 02.wav", favs / "snare copy.wav")
+    lib.index([str(favs)], workers=1)
+    for query in (store / "Kick 01.wav", favs / "Kick 01.wav"):
+        paths = [h.path for h in lib.search(Query(like=[str(query)], k=5)).hits]
+        assert str(favs / "Kick 01.wav") not in paths and len(paths) == 5
+    hits = lib.search(Query(like=[str(store / "Snare 02.wav")], k=5)).hits
+    assert hits[0].path == str(favs / "snare copy.wav") and hits[0].identical
+    assert hits[0].score == 1.0 and hits[0].to_json()["identical"] is True
+    assert str(favs / "Snare 02.wav") not in [h.path for h in hits]
+    assert not any(h.identical for h in hits[1:])
+    outside = tmp_path / "Downloads" / "new snare.wav"
+    outside.parent.mkdir()
+    shutil.copy(store / "Snare 02.wav", outside)
+    hits = lib.search(Query(like=[str(outside)], k=5)).hits
+    assert {h.path for h in hits[:2]} == {str(favs / "Snare 02.wav"), str(favs / "snare copy.wav")}
+    assert all(h.identical and h.score == 1.0 for h in hits[:2])
+
+
+def test_a_text_hit_claims_no_place_inside_a_long_file(lib, tmp_path):
+    """Words are matched to a sound as a whole: a name match on a 4-minute take said 'match
+    at 0.00-2.00 s' and shaded it (review 9)."""
+    folder = tmp_path / "Takes"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    y = np.zeros(SR * 12, np.float32)
+    for at in range(0, len(y) - SR, SR // 2):
+        y[at : at + 2000] += voice("kick", 1)[:2000]
+    y += rng.standard_normal(len(y)).astype(np.float32) * 1e-3
+    sf.write(folder / "long take kick.wav", y, SR)
+    lib.index([str(folder)], workers=1)
+    hit = lib.search(Query(text="long take", k=1)).hits[0]
+    assert hit.name == "long take kick.wav" and hit.duration > 10
+    assert (hit.start, hit.end) == (0.0, hit.duration) and "start" not in hit.to_json()

@@ -36,6 +36,7 @@ import numpy as np
 from studio.core import drums
 from studio.core.audio import DecodeError, decode
 from studio.core.paths import is_inside, search_name
+from studio.core.scanner import content_hash
 
 if TYPE_CHECKING:
     from studio.core.library import Library
@@ -92,6 +93,8 @@ class Hit:
     category: str | None
     scores: dict[str, float] = field(default_factory=dict)
     analysis: dict[str, Any] | None = None
+    # The same bytes as a query file, under another name ("you have this already").
+    identical: bool = False
 
     @property
     def name(self) -> str:
@@ -116,6 +119,8 @@ class Hit:
             "duration": None if self.duration is None else _num(self.duration, 4),
             "scores": {k: _num(v, 6) for k, v in self.scores.items()},
         }
+        if self.identical:
+            d["identical"] = True
         if self.duration is not None and (self.start > 0 or self.end < self.duration - 1e-3):
             d["start"], d["end"] = round(self.start, 3), round(self.end, 3)
         return d
@@ -142,6 +147,15 @@ class SearchResult:
         if self.total is not None:
             d["total"] = self.total
         return d
+
+
+def _known_content(lib: Library, path: str) -> int | None:
+    """The library sound whose bytes `path` holds, if any (a file dropped from outside the
+    library, or the target of a link the library knows it by)."""
+    try:
+        return lib.catalog.content_by_hash(content_hash(path))
+    except OSError:
+        return None
 
 
 def _describe(f: Filters) -> str:
@@ -193,15 +207,17 @@ class Searcher:
     # ---- audio ---------------------------------------------------------------------------
     def _query_vectors(
         self, paths: Sequence[str]
-    ) -> tuple[dict[str, np.ndarray], set[int], dict[str, float], set[str]]:
+    ) -> tuple[dict[str, np.ndarray], set[int], dict[str, float], set[str], set[int]]:
         """Per answering embedder the mean query vector; the query's own items (its sound
         and loop windows: they take candidate slots); the query's mean category
-        probabilities; and the query files as the library names them (left out of the
-        hits)."""
+        probabilities; the query files as the library names them and as the disk does
+        (left out of the hits); and the library sounds the query files are byte for byte
+        (their other copies are hits, first: "you have this already")."""
         lib = self.lib
         per: dict[str, list[np.ndarray]] = {}
         exclude: set[int] = set()
         own: set[str] = set()  # the query files as the library names them
+        same: set[int] = set()
         probs: list[dict[str, float]] = []
         embedders = lib.answering_embedders()
         for p in paths:
@@ -217,6 +233,10 @@ class Searcher:
                 own.add(ap)
             if row is not None and not _unchanged(ap, row.size, row.mtime_ns):
                 row = None  # overwritten since it was indexed: what it holds now is the query
+            own.add(os.path.realpath(ap))  # the file itself, whatever the library calls it
+            cid = row.content_id if row is not None else _known_content(lib, ap)
+            if cid is not None:
+                same.add(cid)
             item = lib.first_item(row.content_id) if row and row.content_id else None
             an = None
             if item is not None:
@@ -247,22 +267,22 @@ class Searcher:
         cats = {c for p in probs for c in p}
         mean_probs = {c: float(np.mean([p.get(c, 0.0) for p in probs])) for c in cats}
         vecs = {e: _unit(np.mean(v, axis=0)) for e, v in per.items()}
-        return vecs, exclude, mean_probs, own
+        return vecs, exclude, mean_probs, own, same
 
     def _like(self, q: Query) -> tuple[list[Hit], list[str]]:
         lib = self.lib
-        qv, exclude, qprobs, own = self._query_vectors(q.like)
+        qv, exclude, qprobs, own, same = self._query_vectors(q.like)
         skip = set(q.like) | own
         embs = [e for e in lib.answering_embedders() if e.id in qv]
         widen = q.filters.active() or bool(q.text)
         n_cand = max(64, q.k * (10 if widen else 4)) + len(exclude)
         size = max((len(lib.index_for(e)) for e in embs), default=0)
-        hits = self._like_among(q, qv, qprobs, embs, n_cand, skip)
+        hits = self._like_among(q, qv, qprobs, embs, n_cand, skip, same)
         while len(hits) < q.k and not q.filters.active() and n_cand < size + len(exclude):
             # The nearest were files gone from disk (a folder on an unplugged drive keeps
             # its rows, hidden): look further.
             n_cand *= 4
-            hits = self._like_among(q, qv, qprobs, embs, n_cand, skip)
+            hits = self._like_among(q, qv, qprobs, embs, n_cand, skip, same)
         if len(hits) < q.k and q.filters.active() and n_cand < size + len(exclude):
             # Too few of the nearest pass the filters (a rim's neighbours, filtered to
             # snares): rank exactly the items that pass, however far they are.
@@ -271,7 +291,7 @@ class Searcher:
             among = lib.catalog.items_of_contents(
                 [c for c, k in zip(table.content_ids, keep, strict=True) if k]
             )
-            hits = self._like_among(q, qv, qprobs, embs, n_cand, skip, among) if among else []
+            hits = self._like_among(q, qv, qprobs, embs, n_cand, skip, same, among) if among else []
         return hits, [e.name for e in embs]
 
     def _like_among(
@@ -282,6 +302,7 @@ class Searcher:
         embs: list[Any],
         n_cand: int,
         skip: set[str],
+        same: set[int],
         among: list[int] | None = None,
     ) -> list[Hit]:
         """The hits among each embedder's n_cand nearest items (of `among`, scored exactly,
@@ -323,7 +344,7 @@ class Searcher:
         extra["category"] = agree
         if words is not None:
             extra["words"] = words
-        return self._hits(ids, fused, rows, extra, q, skip)
+        return self._hits(ids, fused, rows, extra, q, skip, same)
 
     def _calibrate(self, emb: Any, sims: np.ndarray) -> np.ndarray:
         idx = self.lib.index_for(emb)
@@ -403,6 +424,9 @@ class Searcher:
             rows = lib.catalog.item_rows(ids)
             extra = {k: v[take] for k, v in per.items()}
             hits = self._hits(ids, scores[take], rows, extra, q, set())
+            # Words are matched to a sound as a whole (its first window stands for it in
+            # the table): a hit claims no place inside a longer file.
+            hits = [replace(h, start=0.0, end=h.duration) if h.duration else h for h in hits]
             # As for audio: too few of the best passed the filters, or had their files on
             # disk (an unplugged drive's are hidden), so look further.
             if len(hits) >= q.k or n >= len(order):
@@ -421,6 +445,7 @@ class Searcher:
         extra: dict[str, np.ndarray],
         q: Query,
         skip_paths: set[str],
+        same: set[int] = frozenset(),  # type: ignore[assignment]
     ) -> list[Hit]:
         best: dict[int, tuple[float, int]] = {}  # content -> (score, position)
         for pos, iid in enumerate(ids):
@@ -428,11 +453,17 @@ class Searcher:
             if r is None:
                 continue
             cid = r["content_id"]
-            if cid not in best or score[pos] > best[cid][0]:
-                best[cid] = (float(score[pos]), pos)
-        # The query files, as given and as the library names them (_query_vectors); other
-        # copies of the same sound elsewhere are results (score ~1: "you have this already").
+            # A copy of the query's bytes is the best match there is, whatever the category
+            # mix made of it (an uncertain category pulled an exact copy to 0.91, behind
+            # re-encodes of it).
+            sc = 1.0 + 1e-6 if cid in same else float(score[pos])
+            if cid not in best or sc > best[cid][0]:
+                best[cid] = (sc, pos)
+        # The query files, as given, as the library names them and as the disk does
+        # (_query_vectors); other copies of the same sound elsewhere are results, first
+        # ("you have this already").
         skip = {os.path.abspath(p) for p in skip_paths}
+        real_skip = {p for p in skip if os.path.isabs(p)}
         hits: list[Hit] = []
         for cid, (s, pos) in sorted(best.items(), key=lambda kv: -kv[1][0]):
             r = rows[ids[pos]]
@@ -444,10 +475,12 @@ class Searcher:
                 # rows until it reads again) is no result: it cannot be played or dragged.
                 if path in skip or not os.path.exists(path):
                     continue
+                if cid in same and os.path.realpath(path) in real_skip:
+                    continue  # the query file itself, through a link
                 hits.append(
                     Hit(
                         path=path,
-                        score=s,
+                        score=min(s, 1.0),
                         content_id=cid,
                         start=r["start"],
                         end=r["end"],
@@ -455,6 +488,7 @@ class Searcher:
                         category=r["category"],
                         scores={k: float(v[pos]) for k, v in extra.items()},
                         analysis=an,
+                        identical=cid in same,
                     )
                 )
             if len(hits) >= q.k:

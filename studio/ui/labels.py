@@ -92,7 +92,10 @@ def match_window(hit: Any) -> tuple[float, float] | None:
 
 
 def match_note(hit: Any) -> str:
-    """'at 1.50–2.50 s' for a match inside a longer file, else ''."""
+    """'same file' for a copy of the query's bytes ("you have this already"); 'at 1.50–2.50
+    s' for a match inside a longer file; else ''."""
+    if getattr(hit, "identical", False):
+        return "same file"
     w = match_window(hit)
     return f"at {w[0]:.2f}–{w[1]:.2f} s" if w else ""
 

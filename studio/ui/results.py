@@ -85,7 +85,11 @@ class ResultsModel(QAbstractTableModel):
             top = ", ".join(w for w, v in sorted(words.items(), key=lambda kv: -kv[1])[:4]
                             if v >= 0.5)
             note = match_note(h)
-            where = f"\nbest match {note} of {h.duration:.2f} s" if note and h.duration else ""
+            if h.identical:
+                where = "\nthe same bytes as the sample searched with: you have this already"
+            else:
+                where = (f"\nbest match {note} of {h.duration:.2f} s"
+                         if note and h.duration else "")
             odds = category_odds(h)
             return h.path + where + (f"\n{odds}" if odds else "") + (f"\n{top}" if top else "")
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (2, 3):

@@ -304,3 +304,23 @@ def test_a_long_file_name_does_not_widen_the_window(make_window: Any, library: A
     assert w.minimumSizeHint().width() <= before and w.width() == 1100
     assert w.preview.title.full_text().startswith(long_name.name)
     assert w.preview.title.text().endswith("…") and long_name.name in w.preview.title.toolTip()
+
+
+def test_a_copy_of_the_dropped_sample_is_marked_same_file(make_window: Any, library: Any,
+                                                         qtbot: Any, tmp_path: Path) -> None:
+    """Exact copies looked like close matches (review 9): 'same file' in the name column
+    and why in the tooltip."""
+    from studio.ui.results import NOTE_ROLE
+
+    w = make_window(library)
+    qtbot.waitUntil(lambda: not w.indexer.running(), timeout=20000)
+    outside = tmp_path / "Downloads" / "what is this.wav"
+    outside.parent.mkdir()
+    shutil.copy(kit_file(library, "Demo Kick 01.wav"), outside)
+    drop(w, [str(outside)])
+    qtbot.waitUntil(lambda: rows(w) > 0, timeout=5000)
+    first = w.results.model.index(0, 0)
+    assert w.results.model.hits[0].path == kit_file(library, "Demo Kick 01.wav")
+    assert first.data(NOTE_ROLE) == "same file"
+    assert "you have this already" in first.data(Qt.ItemDataRole.ToolTipRole)
+    assert w.results.model.index(1, 0).data(NOTE_ROLE) != "same file"
