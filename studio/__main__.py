@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -16,9 +17,24 @@ def _opens_app(args: list[str]) -> bool:
     return not rest
 
 
+def no_display() -> str | None:
+    """Why the window cannot open here, or None. On Linux, Qt aborts the process (SIGABRT,
+    a page of plugin messages) when there is no display to connect to."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return ("no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is "
+            "set); the command line works without one: studio --help")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if _opens_app(args):
+        why = no_display()
+        if why is not None:
+            print(f"studio: {why}", file=sys.stderr)
+            return 1
         from studio.ui.app import run_app
 
         return run_app(args[1:] if args and args[0] in ("app", "--gui") else args)

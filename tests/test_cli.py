@@ -289,3 +289,16 @@ def test_a_newline_in_a_file_name_stays_on_its_result_line(tmp_path, drum_kit):
     r = studio("search", "--text", "kick", data_dir=d)
     lines = [ln for ln in r.stdout.splitlines() if ln.strip()]
     assert len(lines) == 2 and lines[1].endswith("kick\\n  2.  0.999  fake.wav")
+
+
+def test_the_app_without_a_display_says_so_in_one_line(tmp_path):
+    """With no display Qt aborted the process (SIGABRT, exit 134, a page of plugin
+    messages) (review 10)."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the check is for Linux, where Qt needs a display server")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    r = subprocess.run([sys.executable, "-m", "studio", "--data-dir", str(tmp_path / "d")],
+                       capture_output=True, text=True, timeout=60, env=env)
+    assert r.returncode == 1 and "no display" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1

@@ -1016,3 +1016,14 @@ def test_a_text_hit_claims_no_place_inside_a_long_file(lib, tmp_path):
     hit = lib.search(Query(text="long take", k=1)).hits[0]
     assert hit.name == "long take kick.wav" and hit.duration > 10
     assert (hit.start, hit.end) == (0.0, hit.duration) and "start" not in hit.to_json()
+
+
+def test_like_a_silent_file_is_an_error_not_confident_matches(lib, kit_copy, tmp_path):
+    """A silent or all-NaN query file got three cymbals at ~0.6 (review 10)."""
+    lib.index([str(kit_copy)], workers=1)
+    silent, nan = tmp_path / "silence.wav", tmp_path / "nan.wav"
+    sf.write(silent, np.zeros(22050, np.float32), 22050)
+    sf.write(nan, np.full(22050, np.nan, np.float32), 22050, subtype="FLOAT")
+    for f in (silent, nan):
+        with pytest.raises(QueryError, match="silent"):
+            lib.search(Query(like=[str(f)], k=3))

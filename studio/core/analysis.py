@@ -45,6 +45,9 @@ def analyze_path(path: str, with_hash: bool = False) -> FileAnalysis:
     return r
 
 
+SILENT = "silent: it holds no sound (every sample is zero, or not a number)"
+
+
 def _analyze(path: str) -> FileAnalysis:
     try:
         audio = decode(path, sr=builtin.SAMPLE_RATE, max_seconds=MAX_ANALYSED_SECONDS)
@@ -54,7 +57,7 @@ def _analyze(path: str) -> FileAnalysis:
         return FileAnalysis(path, error="file too large to decode")
     y, sr = audio.samples, audio.sr
     if not np.any(y):
-        return FileAnalysis(path, error="silent (every sample is zero)")
+        return FileAnalysis(path, error=SILENT)
     # The whole sound's embedding: a one-shot's vector, and evidence for its category when
     # the sound is no longer than what the category model hears (else analyze makes its own
     # from the head, and a long loop never needs the whole one).

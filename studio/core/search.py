@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from studio.core import drums
+from studio.core.analysis import SILENT
 from studio.core.audio import DecodeError, decode
 from studio.core.paths import is_inside, search_name
 from studio.core.scanner import content_hash
@@ -247,6 +248,8 @@ class Searcher:
                     a = decode(ap, sr=drums.ANALYSIS_SR, max_seconds=drums.ANALYSIS_SECONDS)
                 except DecodeError as e:
                     raise QueryError(f"{p}: {e.reason}") from None
+                if not np.any(a.samples):  # nothing to be like (the indexer skips it too)
+                    raise QueryError(f"{p}: {SILENT}")
                 an = drums.analyze(a.samples, a.sr, duration=a.duration)
             probs.append(an.get("probs") or {})
             clip_cache: dict[int, np.ndarray] = {}
