@@ -66,11 +66,14 @@ def decode(
     *,
     max_seconds: float | None = DEFAULT_MAX_SECONDS,
     offset_seconds: float = 0.0,
+    stereo: bool = False,
 ) -> Audio:
     """Read `path` as mono float32, resampled to `sr` (native rate when None).
 
     Reads at most `max_seconds` from `offset_seconds` on, so a huge file costs no more than a
     short one. Raises DecodeError with a user-facing reason for anything unreadable.
+    With `stereo` (audition), a two-channel file comes back as (frames, 2), left and right
+    as they are; any other stays mono.
     """
     p = Path(path)
     try:
@@ -124,11 +127,20 @@ def decode(
         # Samples a million times full scale are not audio (random bytes, a broken writer):
         # analysed, they gave NaN scores.
         raise DecodeError("corrupt sample values (far beyond full scale)")
-    if peak > FLOAT_16_8_PEAK and np.count_nonzero(np.abs(mono) > 2.0) > 0.01 * mono.size:
+    scale_16_8 = (peak > FLOAT_16_8_PEAK
+                  and np.count_nonzero(np.abs(mono) > 2.0) > 0.01 * mono.size)
+    if scale_16_8:
         # A "16.8" float file (Cool Edit / Audition): 32-bit floats on a +-32768 scale, the
         # whole sound so (one glitch sample in an ordinary file is not).
         mono *= np.float32(1.0 / 32768.0)
     duration = total / native_sr if total > 0 else len(mono) / native_sr
+    if stereo and ch == 2:
+        both = _finite(np.ascontiguousarray(data, dtype=np.float32))
+        if scale_16_8:
+            both *= np.float32(1.0 / 32768.0)
+        if sr is not None and sr != native_sr:
+            return Audio(resample(both, native_sr, sr), sr, duration)
+        return Audio(both, native_sr, duration)
     if sr is not None and sr != native_sr:
         mono = resample(mono, native_sr, sr)
         return Audio(mono, sr, duration)

@@ -2,7 +2,8 @@
 
 Shortcuts: Ctrl+O add folder · Ctrl+F / Ctrl+L search field · F or Ctrl+Shift+F find similar ·
 Space play/stop · Esc stop · ↑/↓ move and play · Ctrl+1 library · Ctrl+2 results ·
-Ctrl+Shift+P auto-play · Ctrl+C copy paths · Ctrl+R rescan · Ctrl+. stop indexing · Ctrl+Q quit.
+Ctrl+Shift+P auto-play · Ctrl+Alt+Up/Down volume · Ctrl+C copy paths · Ctrl+R rescan ·
+Ctrl+. stop indexing · Ctrl+Q quit.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ class Actions:
         self.focus_results = act("&Results", "Ctrl+2", w.focus_results)
         self.play = act("&Play / stop", "Space", w.audition.toggle, "play")
         self.stop = act("S&top", "Esc", w.audition.stop, "stop")
+        self.louder = act("Volume &up", "Ctrl+Alt+Up", lambda: w.step_volume(1))
+        self.quieter = act("Volume do&wn", "Ctrl+Alt+Down", lambda: w.step_volume(-1))
         self.auto_play = act("&Auto-play on select", "Ctrl+Shift+P", self._auto_play)
         self.auto_play.setCheckable(True)
         self.auto_play.setChecked(w.audition.auto_play)
@@ -59,7 +62,7 @@ class Actions:
         self._menu(mb.addMenu("&Search"), self.focus_search, self.find_similar, self.clear_like,
                    None, self.copy, self.reveal, None, self.focus_library, self.focus_results)
         self.audition_menu = self._menu(mb.addMenu("&Audition"), self.play, self.stop,
-                                        self.auto_play)
+                                        self.auto_play, None, self.louder, self.quieter)
         self.device_menu = self.audition_menu.addMenu("Output &device")
         self.device_menu.aboutToShow.connect(self._fill_devices)
         self.library_menu = self._menu(mb.addMenu("&Library"), self.rescan, self.cancel,

@@ -81,6 +81,9 @@ class MainWindow(QMainWindow):
         self.player = Player(output_factory, self)
         self.audition = Audition(self.player, self.preview, self)
         self.audition.auto_play = settings.get(S.AUTO_PLAY)
+        self.preview.volume_changed.connect(self._volume_changed)
+        self.preview.set_gain(settings.get(S.VOLUME))
+        self.player.gain = self.preview.gain()
         self.searcher = SearchController(lib, self)
         self.indexer = IndexController(lib, load_models and settings.get(S.BACKFILL_MODELS),
                                        index_workers, self)
@@ -388,6 +391,16 @@ class MainWindow(QMainWindow):
         v.setFocus()
         if not v.currentIndex().isValid() and self.results.model.rowCount():
             v.setCurrentIndex(self.results.model.index(0, 0))
+
+    def _volume_changed(self, gain: float) -> None:
+        self.player.gain = gain
+        self.settings.set(S.VOLUME, gain)
+
+    def step_volume(self, steps: int) -> None:
+        """Ctrl+Alt+Up / Down: the volume slider by 5 of its 100 steps."""
+        v = self.preview.volume
+        v.setValue(v.value() + 5 * steps)
+        self.status.say(f"Volume {v.value()} %")
 
     def _result_current(self, cur: QModelIndex, _prev: QModelIndex) -> None:
         path = cur.data(PATH_ROLE) if cur.isValid() else None

@@ -127,7 +127,7 @@ class Player(QObject):
         self._out: Output | None = None
         self.error = "not started"
         self.open_error = ""  # why the last open() failed
-        self.gain = 0.9
+        self.gain = 0.9  # the volume, 0-1 (read by the audio thread as it is)
         self.path: str | None = None
         self.offset = 0.0  # seconds into the file where the playing buffer starts
         # state shared with the audio callback
@@ -178,8 +178,9 @@ class Player(QObject):
 
     # ---- GUI-side control ------------------------------------------------------------------
     def play(self, samples: np.ndarray, path: str | None = None, start: float = 0.0) -> None:
-        """Play mono float32 `samples` (at `samplerate`) from `start` seconds, cutting off
-        what plays now; the reported position counts from the file's beginning."""
+        """Play float32 `samples` (at `samplerate`; mono, or (frames, 2) stereo) from `start`
+        seconds, cutting off what plays now; the reported position counts from the file's
+        beginning."""
         if self._out is None:
             return
         skip = int(max(start, 0.0) * self._out.samplerate)
@@ -229,12 +230,10 @@ class Player(QObject):
             if self._playing and cur is not None:
                 n = min(frames, len(self._ramp), len(cur) - pos)
                 if n > 0:
-                    np.multiply(cur[pos:pos + n], self._ramp[:n], out=out[:n, 0])
-                    np.multiply(out[:n, 0], self.gain, out=out[:n, 0])
+                    self._write(out, cur[pos:pos + n], self._ramp[:n])
                 self._playing = False
                 if nxt is not None:  # the new sound starts with the next block
                     self._buf, self._pos, self._playing = nxt, 0, True
-                self._spread(out)
                 return
             if nxt is None:
                 self._playing = False
@@ -244,13 +243,30 @@ class Player(QObject):
         if self._playing and cur is not None:
             n = min(frames, len(cur) - pos)
             if n > 0:
-                np.multiply(cur[pos:pos + n], self.gain, out=out[:n, 0])
+                self._write(out, cur[pos:pos + n])
             self._pos = pos + max(n, 0)
             if self._pos >= len(cur):
                 self._playing = False
-            self._spread(out)
 
-    @staticmethod
-    def _spread(out: np.ndarray) -> None:
-        if out.shape[1] > 1:
-            out[:, 1:] = out[:, :1]
+    def _write(self, out: np.ndarray, block: np.ndarray, ramp: np.ndarray | None = None) -> None:
+        """`block` (mono, or stereo as (n, 2)) into the first rows of `out`, at the volume,
+        faded by `ramp`, and held within full scale (a float file may go over it)."""
+        n, chans = len(block), out.shape[1]
+        g = np.float32(self.gain)
+        if block.ndim == 2 and chans >= 2:
+            dst = out[:n, :2]
+            np.multiply(block[:, :2], g, out=dst)
+            if ramp is not None:
+                dst *= ramp[:, None]
+            np.clip(dst, -1.0, 1.0, out=dst)
+            return
+        col = out[:n, 0]
+        if block.ndim == 2:  # a stereo sound on a one-channel output: its mix
+            np.multiply(block.mean(axis=1), g, out=col)
+        else:
+            np.multiply(block, g, out=col)
+        if ramp is not None:
+            col *= ramp
+        np.clip(col, -1.0, 1.0, out=col)
+        if chans > 1:
+            out[:n, 1:] = col[:, None]

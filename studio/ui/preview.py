@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSlider, QVBoxLayout, QWidget
 
 from studio.ui.preview_data import SPEC_BINS, PreviewData
 
@@ -55,16 +55,33 @@ class ElidedLabel(QLabel):
 
 
 class PreviewPanel(QWidget):
+    volume_changed = Signal(float)  # the audition gain, 0-1 linear
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("preview")
         self.title = ElidedLabel("Select a sample to see and hear it")
         self.title.setObjectName("previewTitle")
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # The audition volume, as every sampler browser has one: 0-100 on a square law (half
+        # way is -12 dB), so the travel feels even to the ear.
+        self.volume = QSlider(Qt.Orientation.Horizontal)
+        self.volume.setObjectName("volume")
+        self.volume.setRange(0, 100)
+        self.volume.setFixedWidth(110)
+        self.volume.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the arrow keys stay the list's
+        self.volume.valueChanged.connect(self._volume_moved)
+        head = QHBoxLayout()
+        head.setContentsMargins(0, 0, 0, 0)
+        head.addWidget(self.title, 1)
+        self._volume_label = QLabel("Volume")
+        self._volume_label.setObjectName("volumeLabel")
+        head.addWidget(self._volume_label)
+        head.addWidget(self.volume)
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(6, 4, 6, 4)
         self._layout.setSpacing(2)
-        self._layout.addWidget(self.title)
+        self._layout.addLayout(head)
         self._placeholder = QWidget()
         self._layout.addWidget(self._placeholder, 1)
         self._wave: Any = None
@@ -73,6 +90,19 @@ class PreviewPanel(QWidget):
         self.region: tuple[float, float] | None = None
         self.data: PreviewData | None = None
         self.peak = 1.0  # of the sample shown, linear: the waveform is drawn to it
+
+    def set_gain(self, gain: float) -> None:
+        """Show `gain` (0-1, linear) on the volume slider (volume_changed follows)."""
+        self.volume.setValue(round(100 * float(np.sqrt(min(max(gain, 0.0), 1.0)))))
+
+    def gain(self) -> float:
+        return (self.volume.value() / 100.0) ** 2
+
+    def _volume_moved(self, value: int) -> None:
+        g = (value / 100.0) ** 2
+        db = f"{20 * np.log10(g):.0f} dB" if g > 0 else "off"
+        self.volume.setToolTip(f"Audition volume: {db} (Ctrl+Alt+Up / Down)")
+        self.volume_changed.emit(g)
 
     def ensure_plots(self) -> None:
         if self._wave is not None:

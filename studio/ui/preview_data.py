@@ -102,9 +102,10 @@ def _interp_matrix(freqs: np.ndarray, centres: np.ndarray) -> np.ndarray:
 
 
 def load_for_playback(path: str, out_sr: int, until: float | None = None) -> np.ndarray:
-    """Mono float32 at the output's rate, through `until` seconds at least (DecodeError when
+    """float32 at the output's rate, (frames,) or (frames, 2) for a stereo file (auditioned
+    as it is, not folded to the middle), through `until` seconds at least (DecodeError when
     unreadable)."""
-    audio = decode(path, sr=out_sr, max_seconds=seconds_to_read(until))
+    audio = decode(path, sr=out_sr, max_seconds=seconds_to_read(until), stereo=True)
     return audio.samples
 
 

@@ -324,3 +324,65 @@ def test_a_copy_of_the_dropped_sample_is_marked_same_file(make_window: Any, libr
     assert first.data(NOTE_ROLE) == "same file"
     assert "you have this already" in first.data(Qt.ItemDataRole.ToolTipRole)
     assert w.results.model.index(1, 0).data(NOTE_ROLE) != "same file"
+
+
+def test_volume_slider_sets_the_level_and_is_remembered(make_window: Any, library: Any,
+                                                       qtbot: Any) -> None:
+    """There was no volume control (review 9): the gain was fixed at 0.9."""
+    w = make_window(library)
+    _search(w, qtbot)
+    out = w.fake_outputs[-1]
+    w.results.view.setCurrentIndex(w.results.model.index(0, 0))
+    qtbot.waitUntil(lambda: w.player.path == w.results.model.hits[0].path, timeout=5000)
+    loud = np.abs(out.pull(4096)).max()
+    w.preview.volume.setValue(50)  # a quarter of the gain: -12 dB
+    assert abs(w.player.gain - 0.25) < 1e-6 and w.settings.get(S.VOLUME) == 0.25
+    w.audition.stop()
+    out.pull(1024)  # the cut fades out
+    w.audition.play()
+    qtbot.waitUntil(w.player.is_playing, timeout=5000)
+    quiet = np.abs(out.pull(4096)).max()
+    assert abs(quiet - 0.25 / 0.9 * loud) < 0.02 * loud  # the same start, a quarter as loud
+    w.preview.volume.setValue(100)
+    assert w.player.gain == 1.0
+    w.commands.quieter.trigger()
+    assert w.preview.volume.value() == 95
+    w2 = make_window(library)
+    assert w2.preview.volume.value() == 95 and abs(w2.player.gain - 0.95 ** 2) < 1e-6
+
+
+def test_a_stereo_sample_is_auditioned_in_stereo(make_window: Any, library: Any, qtbot: Any,
+                                                 tmp_path: Path) -> None:
+    """A hat panned hard left played in the middle, 6 dB down (review 9)."""
+    import soundfile as sf
+
+    w = make_window(library)
+    qtbot.waitUntil(lambda: not w.indexer.running(), timeout=20000)
+    mono, sr = sf.read(kit_file(library, "Demo Kick 01.wav"), dtype="float32")
+    left = tmp_path / "left.wav"
+    sf.write(left, np.stack([mono, np.zeros_like(mono)], axis=1), sr)
+    w.audition.select(str(left))
+    qtbot.waitUntil(lambda: w.player.path == str(left), timeout=5000)
+    block = w.fake_outputs[-1].pull(4096)
+    assert np.abs(block[:, 0]).max() > 0.1 and np.abs(block[:, 1]).max() == 0.0
+
+
+def test_player_holds_full_scale_and_mixes_stereo_for_one_channel(fake_output: Any) -> None:
+    from studio.ui.player import Player
+
+    out = fake_output
+    p = Player(lambda _d: out)
+    p.open()
+    p.gain = 1.0
+    p.play(np.full((48000, 2), [3.0, -0.5], np.float32))  # a float file far over 0 dBFS
+    block = out.pull(256)
+    assert np.allclose(block[:, 0], 1.0) and np.allclose(block[:, 1], -0.5)
+    p.stop()
+    out.pull(1024)
+    out.channels = 1
+    mono_out = np.zeros((256, 1), np.float32)
+    p.play(np.full((48000, 2), [0.5, 0.1], np.float32))
+    assert out.render is not None
+    out.render(mono_out, 256)
+    assert np.allclose(mono_out[:, 0], 0.3)
+    p.close()
