@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer
@@ -68,6 +69,10 @@ class MainWindow(QMainWindow):
         self._shown_once = False
         self._closed = False
         self._demo: Any = None
+        # Results shown past the first page (scrolled to the end): for this query only.
+        self._more_for: Query | None = None
+        self._more = 0
+        self._scroll_back: int | None = None
         # The worker removing a folder, or the folder while the index pass it stops ends.
         self._removing: Any = None
         self._last_error: tuple[str, str, str] | None = None
@@ -126,6 +131,7 @@ class MainWindow(QMainWindow):
         res.view.context_requested.connect(self.commands.show_context_menu)
         res.view.doubleClicked.connect(lambda _i: self.audition.play())
         res.view.play_requested.connect(lambda: self.audition.play())
+        res.view.more_wanted.connect(self.show_more)
         lib.add_requested.connect(self.add_folder_dialog)
         lib.remove_requested.connect(self.remove_folder)
         lib.file_selected.connect(lambda p: self.audition.select(p))
@@ -312,8 +318,11 @@ class MainWindow(QMainWindow):
         text = self.search_bar.text() or None
         if not self.like and not text:
             return None
-        return Query(like=list(self.like), text=text, k=self.settings.get(S.RESULT_COUNT),
-                     filters=self.search_bar.filters())
+        q = Query(like=list(self.like), text=text, k=self.settings.get(S.RESULT_COUNT),
+                  filters=self.search_bar.filters())
+        if self._more_for is None or not _same_query(self._more_for, q):
+            self._more_for, self._more = q, 0  # another question: the first page again
+        return replace(q, k=q.k + self._more)
 
     def run_query(self) -> None:
         q = self.query()
@@ -337,6 +346,20 @@ class MainWindow(QMainWindow):
         self._keep_place = (q, self.results.view.selected_paths(),
                             cur.data(PATH_ROLE) if cur.isValid() else None)
         self.run_query()
+
+    def show_more(self) -> None:
+        """The results reached their last row: the next page of the same query, the place,
+        selection and sort kept (a 10k-kick library could not get past kick 200)."""
+        res = self.searcher.last
+        if res is None or self.searcher.busy() or self._keep_place is not None:
+            return
+        n = self.results.model.rowCount()
+        more = (res.total > n) if res.total is not None else n >= res.query.k
+        if not more or n != len(res.hits):
+            return
+        self._more += self.settings.get(S.RESULT_COUNT)
+        self._scroll_back = self.results.view.verticalScrollBar().value()
+        self.refresh_results()
 
     def find_similar(self, paths: list[str]) -> None:
         audio = [os.path.abspath(p) for p in paths if is_audio_path(p) and os.path.isfile(p)]
@@ -369,6 +392,9 @@ class MainWindow(QMainWindow):
         finally:
             self._restoring = False
         self.results.set_header(header, like_active=bool(self.like))
+        if keep is not None and self._scroll_back is not None:
+            self.results.view.verticalScrollBar().setValue(self._scroll_back)
+        self._scroll_back = None
         self.status.say(f"{len(res.hits):,} results in {res.ms:.0f} ms "
                         f"({', '.join(res.embedders)})")
 

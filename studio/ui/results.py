@@ -141,6 +141,7 @@ class ResultsView(QTableView):
     # A click on the row that is already current, or Return / Enter: play it (again). A
     # click on another row plays through the current-row change instead.
     play_requested = Signal()
+    more_wanted = Signal()  # scrolled (or moved) to the last row: the list may go on
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -167,6 +168,18 @@ class ResultsView(QTableView):
         self.customContextMenuRequested.connect(
             lambda pos: self.context_requested.emit(self.viewport().mapToGlobal(pos),
                                                     self.selected_paths()))
+        self.verticalScrollBar().valueChanged.connect(self._scrolled)
+
+    def _scrolled(self, value: int) -> None:
+        bar = self.verticalScrollBar()
+        if bar.maximum() > 0 and value >= bar.maximum():
+            self.more_wanted.emit()
+
+    def currentChanged(self, current: _Index, previous: _Index) -> None:  # noqa: N802
+        super().currentChanged(current, previous)
+        model = self.model()
+        if current.isValid() and model is not None and current.row() == model.rowCount() - 1:
+            self.more_wanted.emit()  # the keyboard reached the end (a list too short to scroll)
 
     def set_column_widths(self) -> None:
         for col, w in enumerate((260, 140, 70, 60)):  # 140: "closed hat / open hat"

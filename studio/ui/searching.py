@@ -17,8 +17,8 @@ def _search_job(job: Job, lib: Library, q: Query) -> SearchResult:
     return lib.search(q)
 
 
-def describe(q: Query, n: int) -> str:
-    """'Like "Kick_03.wav" — 2,140 results', '"dusty snare" — 12 results', …"""
+def describe(q: Query, n: int, total: int | None = None) -> str:
+    """'Like "Kick_03.wav" — 200 results', '"dusty snare" — 200 of 2,140 results', …"""
     if q.like:
         names = [os.path.basename(p) for p in q.like]
         head = f'Like "{names[0]}"' + (f" + {len(names) - 1} more" if len(names) > 1 else "")
@@ -30,7 +30,8 @@ def describe(q: Query, n: int) -> str:
         head = "Results"
     if q.filters.category:
         head += f" · {category_label(q.filters.category)}"
-    return f"{head} — {n:,} {'result' if n == 1 else 'results'}"
+    count = f"{n:,} of {total:,}" if total is not None and total > n else f"{n:,}"
+    return f"{head} — {count} {'result' if n == 1 and not total else 'results'}"
 
 
 class SearchController(QObject):
@@ -59,7 +60,7 @@ class SearchController(QObject):
 
     def _done(self, q: Any, res: Any) -> None:
         self.last = res
-        self.results.emit(res, describe(q, len(res.hits)))
+        self.results.emit(res, describe(q, len(res.hits), res.total))
 
     def _failed(self, _q: Any, exc: object) -> None:
         if isinstance(exc, QueryError):

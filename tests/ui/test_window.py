@@ -386,3 +386,32 @@ def test_player_holds_full_scale_and_mixes_stereo_for_one_channel(fake_output: A
     out.render(mono_out, 256)
     assert np.allclose(mono_out[:, 0], 0.3)
     p.close()
+
+
+def test_scrolling_to_the_end_brings_the_next_page(make_window: Any, library: Any,
+                                                   qtbot: Any) -> None:
+    """The header always said the cap ('200 results') and nothing past row 200 could be
+    reached (review 9): it says how many match, and the end of the list asks for more,
+    keeping the place."""
+    w = make_window(library)
+    qtbot.waitUntil(lambda: not w.indexer.running(), timeout=20000)
+    w.settings.set(S.RESULT_COUNT, 2)
+    w.search_bar.edit.setText("snare")
+    w.search_bar.flush()
+    qtbot.waitUntil(lambda: rows(w) == 2, timeout=5000)
+    total = w.searcher.last.total
+    assert total is not None and total > 2
+    assert w.results.header.text().endswith(f"2 of {total} results")
+    view = w.results.view
+    view.setFocus()
+    view.setCurrentIndex(w.results.model.index(0, 0))
+    first = w.results.model.hits[0].path
+    qtbot.keyClick(view, Qt.Key.Key_Down)  # to the last row: the next page comes
+    qtbot.waitUntil(lambda: rows(w) == min(4, total), timeout=5000)
+    assert w.results.model.hits[0].path == first and view.currentIndex().row() == 1
+    # A new question starts from the first page again.
+    w.search_bar.edit.setText("kick")
+    w.search_bar.flush()
+    qtbot.waitUntil(lambda: w.searcher.last.query.text == "kick" and not w.searcher.busy(),
+                    timeout=5000)
+    assert w.searcher.last.query.k == 2 and rows(w) == 2
