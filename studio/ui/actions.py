@@ -2,8 +2,8 @@
 
 Shortcuts: Ctrl+O add folder · Ctrl+F / Ctrl+L search field · F or Ctrl+Shift+F find similar ·
 Space play/stop · Esc stop · ↑/↓ move and play · Ctrl+1 library · Ctrl+2 results ·
-Ctrl+Shift+P auto-play · Ctrl+Alt+Up/Down volume · Ctrl+C copy paths · Ctrl+R rescan ·
-Ctrl+. stop indexing · Ctrl+Q quit.
+Ctrl+Shift+P auto-play · Ctrl+Alt+Up/Down volume · Ctrl+C copy paths · Ctrl+Shift+R show in
+folder · Ctrl+R rescan · Ctrl+. stop indexing · Ctrl+Q quit.
 """
 
 from __future__ import annotations
@@ -25,6 +25,52 @@ if TYPE_CHECKING:
     from studio.ui.main_window import MainWindow
 
 
+MAX_REVEALED_FOLDERS = 5  # a selection over many folders opens the first few, not fifty
+
+
+def reveal_plan(paths: list[str]) -> tuple[list[str], list[str]]:
+    """What "Show in folder" shows: the files (to be selected in the file manager) and, for
+    a file manager that cannot select them, the distinct folders that hold them, in the
+    order of the selection (at most MAX_REVEALED_FOLDERS)."""
+    files = [p for p in paths if not os.path.isdir(p)]
+    folders = list(dict.fromkeys(p if os.path.isdir(p) else os.path.dirname(p) for p in paths))
+    return files, folders[:MAX_REVEALED_FOLDERS]
+
+
+def reveal(paths: list[str]) -> None:
+    """Each file shown selected in its folder, as Finder's Reveal and Explorer's /select do;
+    on Linux through the freedesktop FileManager1 interface (Nautilus, Dolphin, Nemo,
+    Thunar...), else the folders are opened."""
+    files, folders = reveal_plan(paths)
+    if sys.platform == "darwin":
+        subprocess.Popen(["open", "-R", *(files or folders)])
+        return
+    if sys.platform == "win32":
+        for f in (files or folders)[:MAX_REVEALED_FOLDERS]:
+            subprocess.Popen(["explorer", "/select,", os.path.normpath(f)])
+        return
+    if files and _show_items([QUrl.fromLocalFile(f).toString() for f in files]):
+        return
+    for folder in folders:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(folder))
+
+
+def _show_items(uris: list[str]) -> bool:
+    try:
+        from PySide6.QtDBus import QDBusConnection, QDBusInterface, QDBusMessage
+    except ImportError:
+        return False
+    bus = QDBusConnection.sessionBus()
+    if not bus.isConnected():
+        return False
+    fm = QDBusInterface("org.freedesktop.FileManager1", "/org/freedesktop/FileManager1",
+                        "org.freedesktop.FileManager1", bus)
+    if not fm.isValid():
+        return False
+    reply = fm.call("ShowItems", uris, "")
+    return reply.type() != QDBusMessage.MessageType.ErrorMessage
+
+
 class Actions:
     def __init__(self, w: MainWindow) -> None:
         self.w = w
@@ -37,7 +83,7 @@ class Actions:
                                 "similar")
         self.clear_like = act("Search by &words only", None, w.clear_like)
         self.copy = act("&Copy paths", QKeySequence.StandardKey.Copy, self._copy)
-        self.reveal = act("Show in &folder", None, self._reveal)
+        self.reveal = act("Show in &folder", "Ctrl+Shift+R", self._reveal)
         self.focus_library = act("&Library", "Ctrl+1", lambda: w.library.view.setFocus())
         self.focus_results = act("&Results", "Ctrl+2", w.focus_results)
         self.play = act("&Play / stop", "Space", w.audition.toggle, "play")
@@ -123,13 +169,8 @@ class Actions:
 
     def _reveal(self, paths: list[str] | None = None) -> None:
         paths = paths if paths is not None else self.selected_paths()
-        if not paths:
-            return
-        folder = paths[0] if os.path.isdir(paths[0]) else os.path.dirname(paths[0])
-        if sys.platform == "darwin":
-            subprocess.Popen(["open", "-R", paths[0]])
-        else:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(folder))
+        if paths:
+            reveal(paths)
 
     def _auto_play(self) -> None:
         self.w.audition.auto_play = self.auto_play.isChecked()

@@ -415,3 +415,19 @@ def test_scrolling_to_the_end_brings_the_next_page(make_window: Any, library: An
     qtbot.waitUntil(lambda: w.searcher.last.query.text == "kick" and not w.searcher.busy(),
                     timeout=5000)
     assert w.searcher.last.query.k == 2 and rows(w) == 2
+
+
+def test_show_in_folder_selects_every_file_and_opens_each_folder_once(tmp_path: Path) -> None:
+    """Show in folder opened only the first file's folder, with nothing selected, and the
+    other selected files' folders were ignored (review 9)."""
+    from studio.ui.actions import MAX_REVEALED_FOLDERS, reveal_plan
+
+    a, b = tmp_path / "Kicks", tmp_path / "Snares"
+    a.mkdir()
+    b.mkdir()
+    files = [str(a / "k1.wav"), str(b / "s1.wav"), str(a / "k2.wav")]
+    got_files, folders = reveal_plan(files)
+    assert got_files == files and folders == [str(a), str(b)]
+    many = [str(tmp_path / f"f{i}" / "x.wav") for i in range(20)]
+    assert len(reveal_plan(many)[1]) == MAX_REVEALED_FOLDERS
+    assert reveal_plan([str(a)]) == ([], [str(a)])
