@@ -14,12 +14,13 @@ from PySide6.QtCore import QObject, Signal
 from studio.core.audio import DecodeError
 from studio.ui.player import Player
 from studio.ui.preview import PreviewPanel
-from studio.ui.preview_data import PreviewData, load_for_playback, load_preview
+from studio.ui.preview_data import HEAD_SECONDS, PreviewData, load_for_playback, load_preview
 from studio.ui.worker import Job, LatestRunner
 
 
-def _audio_job(job: Job, path: str, sr: int, until: float | None = None) -> Any:
-    return load_for_playback(path, sr, until)
+def _audio_job(job: Job, path: str, sr: int, until: float | None = None,
+               head: bool = False) -> Any:
+    return load_for_playback(path, sr, until, head)
 
 
 def _picture_job(job: Job, path: str, until: float | None = None) -> PreviewData:
@@ -39,6 +40,7 @@ class Audition(QObject):
         # path -> (start, end) of the matching window inside a longer file
         self.regions: dict[str, tuple[float, float] | None] = {}
         self._audio = LatestRunner("Loading audio", self)
+        self._head: Any = None  # the first part of a long file, playing while the rest loads
         self._picture = LatestRunner("Drawing waveform", self)
         self._audio.result.connect(self._audio_ready)
         self._audio.failed.connect(self._audio_failed)
@@ -67,7 +69,10 @@ class Audition(QObject):
         if path is None or sr is None:
             return
         region = self.regions.get(path)
-        self._audio.submit(path, _audio_job, path, sr, region[1] if region else None)
+        # The head first when playback starts inside it (it nearly always does): a long
+        # take sounds at once and the rest follows. A match far into a file is read to it.
+        head = region is None or region[0] < HEAD_SECONDS - 1.0
+        self._audio.submit(path, _audio_job, path, sr, region[1] if region else None, head)
 
     def start_of(self, path: str | None) -> float:
         region = self.regions.get(path) if path else None
@@ -93,11 +98,25 @@ class Audition(QObject):
     def busy(self) -> bool:
         return self._audio.busy() or self._picture.busy()
 
-    def _audio_ready(self, path: object, samples: Any) -> None:
-        if path == self.current:
-            self.player.play(samples, str(path), self.start_of(str(path)))
+    def _audio_ready(self, tag: object, result: Any) -> None:
+        samples, more = result
+        if isinstance(tag, tuple):  # ("rest", path): the whole of what was started
+            if tag[1] == self.current and self._head is not None:
+                self.player.extend(self._head, samples)
+            self._head = None
+            return
+        if tag != self.current:
+            return
+        path = str(tag)
+        self._head = self.player.play(samples, path, self.start_of(path))
+        if more and self._head is not None:
+            region = self.regions.get(path)
+            self._audio.submit(("rest", path), _audio_job, path, self.player.samplerate,
+                               region[1] if region else None, False)
 
     def _audio_failed(self, path: object, exc: object) -> None:
+        if isinstance(path, tuple):  # the rest of a file that started: it plays its head
+            return
         why = exc.reason if isinstance(exc, DecodeError) else str(exc)
         if path == self.current:
             # The sample before it must not play on as if it were this one.

@@ -137,6 +137,7 @@ class Player(QObject):
         self._pos = 0
         self._playing = False
         self._ramp = np.zeros(1, np.float32)
+        self._ext: tuple[np.ndarray, np.ndarray] | None = None  # (head, whole) to swap in
         self._timer = QTimer(self)
         self._timer.setInterval(25)
         self._timer.timeout.connect(self._tick)
@@ -177,20 +178,36 @@ class Player(QObject):
             self._out = None
 
     # ---- GUI-side control ------------------------------------------------------------------
-    def play(self, samples: np.ndarray, path: str | None = None, start: float = 0.0) -> None:
+    def play(self, samples: np.ndarray, path: str | None = None,
+             start: float = 0.0) -> np.ndarray | None:
         """Play float32 `samples` (at `samplerate`; mono, or (frames, 2) stereo) from `start`
         seconds, cutting off what plays now; the reported position counts from the file's
         beginning."""
         if self._out is None:
-            return
+            return None
         skip = int(max(start, 0.0) * self._out.samplerate)
         if 0 < skip < len(samples):
             samples = samples[skip:]
         else:
             start = 0.0
         self.path, self.offset = path, start
-        self._req = (self._req[0] + 1, np.ascontiguousarray(samples, dtype=np.float32))
+        buf = np.ascontiguousarray(samples, dtype=np.float32)
+        self._req = (self._req[0] + 1, buf)
+        self._ext = None
         self._timer.start()
+        return buf
+
+    def extend(self, head: np.ndarray, whole: np.ndarray) -> None:
+        """`whole` (read from the file's start, as `head` was) takes the place of `head`, the
+        buffer play() returned, where it plays: the sound goes on past the head's end with
+        no gap. Nothing happens once another sound was asked for."""
+        sr = self.samplerate
+        if sr is None:
+            return
+        skip = int(round(self.offset * sr))
+        rest = np.ascontiguousarray(whole[skip:], dtype=np.float32)
+        if len(rest) > len(head):
+            self._ext = (head, rest)  # swapped in by the audio thread, which owns _buf
 
     def replay(self) -> bool:
         if self._buf is None and self._req[1] is None:
@@ -224,6 +241,12 @@ class Player(QObject):
     def _render(self, out: np.ndarray, frames: int) -> None:
         out.fill(0.0)
         seq, nxt = self._req
+        ext = self._ext
+        if ext is not None:  # the rest of a long file arrived: it continues the head
+            if self._buf is ext[0]:
+                self._buf, self._ext = ext[1], None
+            elif nxt is ext[0]:
+                nxt, self._ext = ext[1], None
         cur, pos = self._buf, self._pos
         if seq != self._seen:
             self._seen = seq

@@ -180,7 +180,10 @@ class PreviewPanel(QWidget):
             extra = f"  ·  {info}" if info else ""
             where = f"  ·  match at {region[0]:.2f}–{region[1]:.2f} s" if region else ""
             level = f"  ·  peak {20 * np.log10(peak):.1f} dB" if peak > 1e-6 else ""
-            self.title.setText(f"{name}  ·  {d.duration:.2f} s{level}{where}{extra}")
+            # A long take is drawn and played as far as it was read: say so.
+            cut = (f" (first {d.shown_seconds:.0f} s shown)"
+                   if d.duration > d.shown_seconds + 0.05 else "")
+            self.title.setText(f"{name}  ·  {d.duration:.2f} s{cut}{level}{where}{extra}")
         if self._wave is None:
             self._pending = (d, info, region)
             return

@@ -19,6 +19,8 @@ MAX_SECONDS = 30.0
 # ... unless a search matched further in: then up to where the index windows files, so a
 # match 40 s into a take is auditioned from there and shaded where it is.
 MAX_MATCH_SECONDS = MAX_ANALYSED_SECONDS
+# What a first read gives the player (the rest follows, and it plays on seamlessly).
+HEAD_SECONDS = 3.0
 ENVELOPE_POINTS = 1600
 SPEC_FRAMES = 600
 SPEC_BINS = 160
@@ -101,12 +103,18 @@ def _interp_matrix(freqs: np.ndarray, centres: np.ndarray) -> np.ndarray:
     return m
 
 
-def load_for_playback(path: str, out_sr: int, until: float | None = None) -> np.ndarray:
+def load_for_playback(path: str, out_sr: int, until: float | None = None,
+                      head: bool = False) -> tuple[np.ndarray, bool]:
     """float32 at the output's rate, (frames,) or (frames, 2) for a stereo file (auditioned
     as it is, not folded to the middle), through `until` seconds at least (DecodeError when
-    unreadable)."""
-    audio = decode(path, sr=out_sr, max_seconds=seconds_to_read(until), stereo=True)
-    return audio.samples
+    unreadable); and whether there is more to read.
+
+    With `head`, only the first HEAD_SECONDS, so that a long take starts at once (its 30 s
+    took 190-400 ms to decode before a sound came out); the rest is read after."""
+    limit = seconds_to_read(until)
+    read = min(limit, HEAD_SECONDS) if head else limit
+    audio = decode(path, sr=out_sr, max_seconds=read, stereo=True)
+    return audio.samples, read < limit and audio.duration > read + 1e-3
 
 
 def load_preview(path: str, should_stop: Callable[[], bool] | None = None,

@@ -431,3 +431,35 @@ def test_show_in_folder_selects_every_file_and_opens_each_folder_once(tmp_path: 
     many = [str(tmp_path / f"f{i}" / "x.wav") for i in range(20)]
     assert len(reveal_plan(many)[1]) == MAX_REVEALED_FOLDERS
     assert reveal_plan([str(a)]) == ([], [str(a)])
+
+
+def test_a_long_take_starts_from_its_head_and_plays_on(make_window: Any, library: Any,
+                                                      qtbot: Any, tmp_path: Path) -> None:
+    """A 4-minute take waited 190-400 ms for its first 30 s to decode before any sound
+    (review 9): the first seconds play at once and the rest follows without a gap; the
+    title says how much is shown."""
+    import soundfile as sf
+
+    from studio.ui.preview_data import HEAD_SECONDS, MAX_SECONDS
+
+    w = make_window(library)
+    qtbot.waitUntil(lambda: not w.indexer.running(), timeout=20000)
+    sr = 48000
+    t = np.arange(int(sr * 40)) / sr
+    take = tmp_path / "take.wav"
+    sf.write(take, (0.5 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), sr)
+    w.audition.select(str(take))
+    qtbot.waitUntil(lambda: w.player.path == str(take), timeout=5000)
+    first = w.player._req[1]
+    assert first is not None and len(first) == int(HEAD_SECONDS * sr)
+    qtbot.waitUntil(lambda: w.player._ext is not None or (
+        w.player._buf is not None and len(w.player._buf) > len(first)), timeout=5000)
+    out = w.fake_outputs[-1]
+    pulled = np.concatenate([out.pull(4800)[:, 0] for _ in range(40)])  # 4 s: past the head
+    assert len(w.player._buf) == int(MAX_SECONDS * sr)
+    # No gap where the head ended: the sine goes on (every 5 ms holds a peak near 0.45).
+    blocks = np.abs(pulled[: sr * 4]).reshape(-1, 240).max(axis=1)
+    assert blocks.min() > 0.4
+    qtbot.waitUntil(lambda: w.preview.data is not None and w.preview.data.path == str(take),
+                    timeout=5000)
+    assert "(first 30 s shown)" in w.preview.title.full_text()
