@@ -174,3 +174,11 @@ def test_one_bad_sample_does_not_change_the_whole_sound(tmp_path):
     sf.write(q, g, 44100, subtype="FLOAT")
     out = decode(q).samples
     assert abs(float(np.abs(np.delete(out, 200)).max()) - float(np.abs(np.delete(y, 200)).max())) < 1e-3
+
+
+def test_libsndfile_internals_are_not_the_reason_a_user_reads():
+    """'cannot decode: Internal psf_fseek() failed.' reached the user (review 10)."""
+    from studio.core.audio import _reason
+
+    why = _reason(RuntimeError("Error opening 'x.wav': Internal psf_fseek() failed."))
+    assert why.startswith("damaged or incomplete file") and "psf" not in why

@@ -120,6 +120,16 @@ def test_link_missing_config(manager: ModelManager, mert_dir: Path, tmp_path: Pa
         manager.link("mert", bad)
 
 
+def test_link_a_config_with_no_model_type(manager: ModelManager, mert_dir: Path,
+                                          tmp_path: Path) -> None:
+    """It said "holds a None model" (review 10)."""
+    bad = _copy(mert_dir, tmp_path / "bad")
+    (bad / "config.json").write_text("{}")
+    with pytest.raises(FolderError, match="names no model_type") as e:
+        manager.link("mert", bad)
+    assert "None" not in str(e.value)
+
+
 def test_link_wrong_model(manager: ModelManager, mert_dir: Path, clap_dir: Path) -> None:
     with pytest.raises(FolderError, match="studio models link clap"):
         manager.link("mert", clap_dir)

@@ -194,4 +194,6 @@ def _reason(e: Exception) -> str:
     # libsndfile messages start with "Error opening '<path>': "; the path is noise to a user.
     if ": " in msg and msg.lower().startswith("error opening"):
         msg = msg.split(": ", 1)[1]
+    if "psf_" in low or "internal" in low:  # libsndfile's own words: "Internal psf_fseek()"
+        return "damaged or incomplete file (its audio data cannot be read)"
     return f"cannot decode: {msg}" if msg else "cannot decode"

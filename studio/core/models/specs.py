@@ -102,6 +102,11 @@ def read_config(spec: ModelSpec, folder: Path) -> dict[str, Any]:
     if not isinstance(cfg, dict):
         raise FolderError(f"{path} is not a model config")
     mtype = cfg.get("model_type")
+    if mtype is None:
+        raise FolderError(
+            f"{path} names no model_type: it is not a {spec.title} config; link a folder "
+            f"with {spec.repo_id}"
+        )
     if mtype not in spec.model_types:
         other = next((s.name for s in SPECS.values() if mtype in s.model_types), None)
         hint = (
