@@ -47,10 +47,17 @@ def _ranked(hit: Any) -> list[tuple[str, float]]:
     return sorted(((c, float(p)) for c, p in probs.items()), key=lambda cp: -cp[1])
 
 
+LOOP_OF_ONE = 0.6  # a loop whose hits are mostly one drum is that drum's loop
+
+
 def category_cell(hit: Any) -> str:
-    """The category as the results list shows it: 'kick', or 'open hat / crash' when unsure."""
+    """The category as the results list shows it: 'kick', or 'open hat / crash' when unsure;
+    for a loop, 'kick loop' when its hits are mostly one drum, else 'drum loop'."""
     label = category_label(hit.category)
     ranked = _ranked(hit)
+    if (getattr(hit, "analysis", None) or {}).get("kind") == "loop" and label:
+        sure = bool(ranked) and ranked[0][0] == hit.category and ranked[0][1] >= LOOP_OF_ONE
+        return f"{label} loop" if sure else "drum loop"
     if (
         label
         and len(ranked) > 1

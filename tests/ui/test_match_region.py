@@ -137,6 +137,11 @@ def test_labels() -> None:
     assert category_cell(unsure) == "open hat / crash"
     assert category_cell(torn) == "snare"  # no runner-up worth naming
     assert category_cell(Hit("", {})) == ""
+    kick_loop = Hit("kick", {"kick": 0.9, "tom": 0.1})
+    kick_loop.analysis["kind"] = "loop"
+    beat = Hit("kick", {"kick": 0.35, "snare": 0.33, "hihat_closed": 0.32})
+    beat.analysis["kind"] = "loop"
+    assert category_cell(kick_loop) == "kick loop" and category_cell(beat) == "drum loop"
     assert category_odds(unsure) == "open hat 48 % · crash 35 % · ride 10 %"
     assert category_odds(Hit("kick", {})) == ""
 

@@ -108,13 +108,19 @@ def onset_count(onset: np.ndarray, period: float) -> int:
 
 
 def strong_onsets(y: np.ndarray, sr: int) -> int:
-    """Hits that start a new sound: the RMS level rises >= 8 dB within 50 ms, to within 18 dB
-    of the loudest moment, at least 80 ms after the last hit. A cymbal's shimmer or a room's
-    flutter moves the level by a few dB and never counts; each hit of a loop does."""
+    """How many hits start a new sound (see strong_onset_starts)."""
+    return len(strong_onset_starts(y, sr))
+
+
+def strong_onset_starts(y: np.ndarray, sr: int) -> list[int]:
+    """Where hits start a new sound (sample positions, 256-sample frames): the RMS level rises
+    >= 8 dB within 50 ms, to within 18 dB of the loudest moment, at least 80 ms after the
+    last hit. A cymbal's shimmer or a room's flutter moves the level by a few dB and never
+    counts; each hit of a loop does."""
     hop = 256
     n = y.size // hop
     if n < 8:
-        return 1 if n else 0
+        return [0] if n else []
     frames = y[: n * hop].reshape(n, hop).astype(np.float32)
     db = 10.0 * np.log10(np.einsum("ij,ij->i", frames, frames) / hop + 1e-12)
     look = max(1, int(0.05 * sr / hop))
@@ -123,12 +129,13 @@ def strong_onsets(y: np.ndarray, sr: int) -> int:
     rise = db - before
     ok = (rise >= 8.0) & (db >= db.max() - 18.0)
     gap = max(1, int(0.08 * sr / hop))
-    count, last = 0, -gap
+    starts: list[int] = []
+    last = -gap
     for i in np.flatnonzero(ok).tolist():
         if i - last >= gap:
-            count += 1
+            starts.append(i * hop)
             last = i
-    return count
+    return starts
 
 
 def tempo(onset: np.ndarray, period: float) -> tuple[float | None, float]:
