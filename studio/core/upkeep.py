@@ -67,6 +67,15 @@ class Upkeep:
             )
         self._drop_superseded_builtin_indexes()
         embedded = reanalysed = 0
+        if drums.SAME_FOR_ONE_SHOTS:
+            # Only loops changed since those versions: a one-shot's analysis stands.
+            q = ",".join("?" * len(drums.SAME_FOR_ONE_SHOTS))
+            with self.catalog.write() as db:
+                db.execute(
+                    f"UPDATE contents SET analysis_version=? WHERE analysis_version IN ({q}) "
+                    "AND analysis IS NOT NULL AND json_extract(analysis, '$.kind') = 'one-shot'",
+                    (drums.ANALYSIS_VERSION, *drums.SAME_FOR_ONE_SHOTS),
+                )
         # Contents analysed by an older version, or with an item lacking a built-in vector:
         # one decode (analysis.analyze_path, what the indexer runs) gives both.
         stale = [

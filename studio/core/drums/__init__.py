@@ -41,6 +41,9 @@ from studio.core.drums.query import (
 from studio.core.embedders import builtin
 
 ANALYSIS_VERSION = 7  # 7: a loop's category is its hits'
+# Older versions whose analyses differ from this one's only for loops: a one-shot analysed
+# by one of them is current as it is (upkeep re-stamps it instead of decoding it again).
+SAME_FOR_ONE_SHOTS = (6,)
 ANALYSIS_SR = 22050
 # What analyze() looks at for category and words; tempo/loop detection reads all of y.
 ANALYSIS_SECONDS = 4.0
@@ -66,6 +69,7 @@ CLICK_SECONDS = 0.006
 
 __all__ = [
     "ANALYSIS_SECONDS", "ANALYSIS_SR", "ANALYSIS_VERSION", "CATEGORIES", "CATEGORY_GROUPS",
+    "SAME_FOR_ONE_SHOTS",
     "FILTER_MIN_PROB", "Query", "ScoreTable", "WORD_DEFINITIONS", "analyze", "category_share",
     "filter_members",
     "excluded_share", "filter_word_list", "filter_words", "hears_nothing", "may_be", "name_matches", "parse_query", "score", "score_table", "windows",
