@@ -302,3 +302,11 @@ def test_the_app_without_a_display_says_so_in_one_line(tmp_path):
                        capture_output=True, text=True, timeout=60, env=env)
     assert r.returncode == 1 and "no display" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_an_empty_data_dir_does_not_open_the_app_on_the_default_library(tmp_path):
+    for form in (["--data-dir", ""], ["--data-dir="]):
+        r = subprocess.run([sys.executable, "-m", "studio", *form], capture_output=True,
+                           text=True, timeout=60,
+                           env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+        assert r.returncode == 2 and "--data-dir needs a folder" in r.stderr

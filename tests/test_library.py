@@ -1055,3 +1055,51 @@ def test_an_upgrade_that_changed_only_loops_decodes_only_loops(data_dir, kit_cop
     assert made.pop(str(kit_copy / "Kick Loop.wav")) == drums.ANALYSIS_VERSION
     assert set(made.values()) == {6}
     lib.close()
+
+
+def test_a_text_total_leaves_out_the_files_of_a_folder_that_is_not_there(lib, kit_copy,
+                                                                         tmp_path):
+    """A pack renamed (or on an unplugged drive) keeps its rows, hidden: 'snare' said '1 of
+    12 matches' where 2 could be listed (review 11)."""
+    other = tmp_path / "Drive Pack"
+    shutil.copytree(kit_copy, other)
+    for f in other.iterdir():
+        f.rename(other / ("drive " + f.name))  # other names, same sounds: two files each
+    lib.index([str(kit_copy), str(other)], workers=1)
+    both = lib.search(Query(text="snare", k=1)).total
+    other.rename(tmp_path / "Drive Pack (unplugged)")
+    res = lib.search(Query(text="snare", k=1))
+    assert both is not None and res.total == both // 2
+    assert len(lib.search(Query(text="snare", k=1000)).hits) == res.total
+
+
+def test_identical_is_claimed_only_where_every_byte_was_hashed(lib, tmp_path, monkeypatch):
+    """Two long takes that differ in the middle share a sampled hash: the second was marked
+    'identical' to the first at 1.0 (review 11). An outside query's hash is kept, so the
+    searches after it read nothing (a 29 MB take cost 37 ms on every search)."""
+    from studio.core import search as search_mod
+    from studio.core.scanner import FULL_HASH_BYTES
+
+    folder = tmp_path / "Takes"
+    folder.mkdir()
+    n = FULL_HASH_BYTES // 4 + SR * 10  # float32 mono: over the whole-hash size
+    rng = np.random.default_rng(1)
+    y = (0.1 * rng.standard_normal(n)).astype(np.float32)
+    sf.write(folder / "take v1.wav", y, SR, subtype="FLOAT")
+    y[n // 2 + 1234 : n // 2 + 1234 + 2000] = 0.0  # a dropout in the middle
+    v2 = tmp_path / "take v2.wav"
+    sf.write(v2, y, SR, subtype="FLOAT")
+    small = tmp_path / "kick.wav"
+    sf.write(small, voice("kick", 1), SR)
+    shutil.copy(small, folder / "kick copy.wav")
+    lib.index([str(folder)], workers=1)
+    hits = lib.search(Query(like=[str(v2)], k=3)).hits
+    assert hits and not any(h.identical for h in hits)
+    hashed: list[str] = []
+    real = search_mod.content_hash
+    monkeypatch.setattr(search_mod, "content_hash",
+                        lambda p, size=None: (hashed.append(p), real(p, size))[1])
+    for _ in range(3):
+        hits = lib.search(Query(like=[str(small)], k=2)).hits
+        assert hits[0].identical and hits[0].path == str(folder / "kick copy.wav")
+    assert hashed == [str(small)]

@@ -11,7 +11,7 @@ import os
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,22 @@ class ContentTable:
     durations: np.ndarray  # per row, seconds (0 when unknown), for filters
     categories: np.ndarray  # per row, the stored category (object array), for filters
     files: np.ndarray  # per row, how many files hold the content (result counts)
+    _present: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict, repr=False)
+
+    def files_present(self) -> np.ndarray:
+        """Per row, how many of its files can be listed now: not those of a library folder
+        that is not there (an unplugged drive keeps its rows, hidden). One stat per library
+        folder; the counts for a set of absent folders are kept."""
+        gone = tuple(r for r in self.roots if not os.path.isdir(r))
+        if not gone:
+            return self.files
+        counts = self._present.get(gone)
+        if counts is None:
+            prefixes = tuple(r.rstrip(os.sep) + os.sep for r in gone)
+            counts = np.array([sum(1 for p in ps.split("\0") if not p.startswith(prefixes))
+                               for ps in self.paths], np.int32)
+            self._present = {gone: counts}
+        return counts
 
 
 class Library:

@@ -16,7 +16,7 @@ from studio.core.audio import is_audio_path
 
 # Hash the whole file below this size; above it, the size plus head and tail, so a 2 GB
 # recording costs two reads instead of two gigabytes.
-_FULL_HASH_BYTES = 32 * 1024**2
+FULL_HASH_BYTES = 32 * 1024**2  # files up to this size are hashed whole
 _PART = 4 * 1024**2
 _SPREAD, _BLOCK = 32, 64 * 1024  # blocks hashed between a big file's head and tail
 
@@ -87,7 +87,7 @@ def content_hash(path: str, size: int | None = None) -> str:
         if size is None:
             size = os.fstat(f.fileno()).st_size
         h.update(size.to_bytes(8, "little"))
-        if size <= _FULL_HASH_BYTES:
+        if size <= FULL_HASH_BYTES:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)
         else:

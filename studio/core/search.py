@@ -37,7 +37,7 @@ from studio.core import drums
 from studio.core.analysis import SILENT
 from studio.core.audio import DecodeError, decode
 from studio.core.paths import is_inside, search_name
-from studio.core.scanner import content_hash
+from studio.core.scanner import FULL_HASH_BYTES, content_hash
 
 if TYPE_CHECKING:
     from studio.core.library import Library
@@ -150,13 +150,29 @@ class SearchResult:
         return d
 
 
+_HASHED: dict[tuple[str, int, int], str] = {}  # (path, size, mtime) -> its content hash
+
+
 def _known_content(lib: Library, path: str) -> int | None:
     """The library sound whose bytes `path` holds, if any (a file dropped from outside the
-    library, or the target of a link the library knows it by)."""
+    library, or the target of a link the library knows it by). Only files the content hash
+    reads whole (FULL_HASH_BYTES): a longer one is hashed from samples of it, and two takes
+    that differ in the middle would be "the same file". A hash is kept per path, size and
+    date, so the searches that follow (a refresh, another page, more words) read nothing."""
     try:
-        return lib.catalog.content_by_hash(content_hash(path))
+        st = os.stat(path)
+        if st.st_size > FULL_HASH_BYTES:
+            return None
+        key = (path, st.st_size, st.st_mtime_ns)
+        h = _HASHED.get(key)
+        if h is None:
+            h = content_hash(path, st.st_size)
+            if len(_HASHED) > 256:
+                _HASHED.clear()
+            _HASHED[key] = h
     except OSError:
         return None
+    return lib.catalog.content_by_hash(h)
 
 
 def _describe(f: Filters) -> str:
@@ -236,7 +252,8 @@ class Searcher:
                 row = None  # overwritten since it was indexed: what it holds now is the query
             own.add(os.path.realpath(ap))  # the file itself, whatever the library calls it
             cid = row.content_id if row is not None else _known_content(lib, ap)
-            if cid is not None:
+            # Other files of that content are the same bytes where the hash read all of them.
+            if cid is not None and (row is None or row.size <= FULL_HASH_BYTES):
                 same.add(cid)
             item = lib.first_item(row.content_id) if row and row.content_id else None
             an = None
@@ -435,7 +452,9 @@ class Searcher:
             if len(hits) >= q.k or n >= len(order):
                 # Short of k, every candidate was looked at: the hits are all there is (a
                 # hit is a file; a row, a content that several files may hold).
-                total = int(table.files[order].sum()) if len(hits) >= q.k else len(hits)
+                # Files of a folder that is not there are no results, so not counted.
+                total = (max(int(table.files_present()[order].sum()), len(hits))
+                         if len(hits) >= q.k else len(hits))
                 return hits, used, total if counted else None
             n *= 4
 

@@ -49,26 +49,45 @@ def reveal(paths: list[str]) -> None:
         for f in (files or folders)[:MAX_REVEALED_FOLDERS]:
             subprocess.Popen(["explorer", "/select,", os.path.normpath(f)])
         return
-    if files and _show_items([QUrl.fromLocalFile(f).toString() for f in files]):
+    if files and _show_items([QUrl.fromLocalFile(f).toString() for f in files], folders):
         return
+    _open_folders(folders)
+
+
+def _open_folders(folders: list[str]) -> None:
     for folder in folders:
         QDesktopServices.openUrl(QUrl.fromLocalFile(folder))
 
 
-def _show_items(uris: list[str]) -> bool:
+_pending_reveals: set[Any] = set()  # watchers of ShowItems calls in flight
+
+
+def _show_items(uris: list[str], folders: list[str]) -> bool:
+    """Ask the freedesktop file manager to select `uris`, without waiting for it (a file
+    manager that is slow to start must not freeze the window): if the call fails, the
+    folders are opened instead. False when there is no session bus to ask."""
     try:
-        from PySide6.QtDBus import QDBusConnection, QDBusInterface, QDBusMessage
+        from PySide6.QtDBus import QDBusConnection, QDBusMessage, QDBusPendingCallWatcher
     except ImportError:
         return False
     bus = QDBusConnection.sessionBus()
     if not bus.isConnected():
         return False
-    fm = QDBusInterface("org.freedesktop.FileManager1", "/org/freedesktop/FileManager1",
-                        "org.freedesktop.FileManager1", bus)
-    if not fm.isValid():
-        return False
-    reply = fm.call("ShowItems", uris, "")
-    return reply.type() != QDBusMessage.MessageType.ErrorMessage
+    msg = QDBusMessage.createMethodCall("org.freedesktop.FileManager1",
+                                        "/org/freedesktop/FileManager1",
+                                        "org.freedesktop.FileManager1", "ShowItems")
+    msg.setArguments([uris, ""])
+    watcher = QDBusPendingCallWatcher(bus.asyncCall(msg, 5000))
+    _pending_reveals.add(watcher)
+
+    def done(w: Any) -> None:
+        _pending_reveals.discard(w)
+        if w.isError():
+            _open_folders(folders)
+        w.deleteLater()
+
+    watcher.finished.connect(done)
+    return True
 
 
 class Actions:

@@ -329,6 +329,7 @@ class MainWindow(QMainWindow):
         if q is None:
             self.searcher.cancel()
             self._keep_place = None
+            self._more_for, self._more = None, 0  # typed again, it starts at the first page
             self.results.set_hits([])
             self.results.set_header("Drop a sample anywhere, or describe a sound")
             self.results.show_welcome(not self.lib.roots())  # the first-run page comes back
@@ -400,6 +401,7 @@ class MainWindow(QMainWindow):
 
     def _search_failed(self, why: str) -> None:
         self._keep_place = None
+        self._scroll_back = None
         if self.like != self._good_like:
             # The sample just dropped cannot be searched with (unreadable, not audio): go
             # back to the query that worked, or every later search would fail the same way.

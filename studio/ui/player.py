@@ -138,6 +138,7 @@ class Player(QObject):
         self._playing = False
         self._ramp = np.zeros(1, np.float32)
         self._ext: tuple[np.ndarray, np.ndarray] | None = None  # (head, whole) to swap in
+        self._stopped = False  # stop() since the last play(): a late rest stays out
         self._timer = QTimer(self)
         self._timer.setInterval(25)
         self._timer.timeout.connect(self._tick)
@@ -194,6 +195,7 @@ class Player(QObject):
         buf = np.ascontiguousarray(samples, dtype=np.float32)
         self._req = (self._req[0] + 1, buf)
         self._ext = None
+        self._stopped = False
         self._timer.start()
         return buf
 
@@ -202,29 +204,41 @@ class Player(QObject):
         buffer play() returned, where it plays: the sound goes on past the head's end with
         no gap. Nothing happens once another sound was asked for."""
         sr = self.samplerate
-        if sr is None:
+        if sr is None or self._stopped:
             return
-        skip = int(round(self.offset * sr))
+        skip = int(max(self.offset, 0.0) * sr)  # as play() cut the head
         rest = np.ascontiguousarray(whole[skip:], dtype=np.float32)
         if len(rest) > len(head):
             self._ext = (head, rest)  # swapped in by the audio thread, which owns _buf
+            self._timer.start()  # the head may have run out meanwhile: it plays on
 
     def replay(self) -> bool:
-        if self._buf is None and self._req[1] is None:
+        seq, nxt = self._req
+        # What was asked for last, or once the audio thread took it, what it played (a long
+        # take's whole buffer, swapped in for its head).
+        buf = nxt if nxt is not None and seq != self._seen else self._buf
+        if buf is None:
+            buf = nxt
+        ext = self._ext
+        if ext is not None and buf is ext[0]:
+            buf = ext[1]
+        if buf is None:
             return False
-        buf = self._req[1] if self._req[1] is not None else self._buf
-        assert buf is not None
         offset = self.offset  # the buffer already starts there
         self.play(buf, self.path)
         self.offset = offset
         return True
 
     def stop(self) -> None:
+        self._ext = None  # the rest of a long take must not start it again
+        self._stopped = True
         if self._out is not None and (self._playing or self._req[0] != self._seen):
             self._req = (self._req[0] + 1, None)
 
     def is_playing(self) -> bool:
-        return self._playing or (self._req[0] != self._seen and self._req[1] is not None)
+        ext = self._ext  # a long take's rest, waiting to go on where its head ran out
+        return (self._playing or (self._req[0] != self._seen and self._req[1] is not None)
+                or (ext is not None and self._buf is ext[0]))
 
     def position_seconds(self) -> float:
         sr = self.samplerate
@@ -245,6 +259,8 @@ class Player(QObject):
         if ext is not None:  # the rest of a long file arrived: it continues the head
             if self._buf is ext[0]:
                 self._buf, self._ext = ext[1], None
+                if not self._playing and seq == self._seen and self._pos >= len(ext[0]):
+                    self._playing = True  # the head ran out before the rest came: go on
             elif nxt is ext[0]:
                 nxt, self._ext = ext[1], None
         cur, pos = self._buf, self._pos

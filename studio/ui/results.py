@@ -169,6 +169,7 @@ class ResultsView(QTableView):
             lambda pos: self.context_requested.emit(self.viewport().mapToGlobal(pos),
                                                     self.selected_paths()))
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
+        self._press_row: int | None = None
 
     def _scrolled(self, value: int) -> None:
         bar = self.verticalScrollBar()
@@ -186,12 +187,20 @@ class ResultsView(QTableView):
             self.setColumnWidth(col, w)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
-        again = (event.button() == Qt.MouseButton.LeftButton
-                 and event.modifiers() == Qt.KeyboardModifier.NoModifier
-                 and self.indexAt(event.position().toPoint()).row() == self.currentIndex().row()
-                 and self.currentIndex().isValid())
+        row = self.indexAt(event.position().toPoint()).row()
+        # A click (press and release) on the row already current plays it again; a press
+        # that becomes a drag into the DAW must not restart it.
+        self._press_row = (row if event.button() == Qt.MouseButton.LeftButton
+                           and event.modifiers() == Qt.KeyboardModifier.NoModifier
+                           and self.currentIndex().isValid()
+                           and row == self.currentIndex().row() else None)
         super().mousePressEvent(event)
-        if again:
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        row, self._press_row = getattr(self, "_press_row", None), None
+        super().mouseReleaseEvent(event)
+        if (row is not None and event.button() == Qt.MouseButton.LeftButton
+                and self.indexAt(event.position().toPoint()).row() == row):
             self.play_requested.emit()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:

@@ -463,3 +463,26 @@ def test_a_long_take_starts_from_its_head_and_plays_on(make_window: Any, library
     qtbot.waitUntil(lambda: w.preview.data is not None and w.preview.data.path == str(take),
                     timeout=5000)
     assert "(first 30 s shown)" in w.preview.title.full_text()
+
+
+def test_pressing_to_drag_the_current_row_does_not_replay_it(make_window: Any, library: Any,
+                                                             qtbot: Any) -> None:
+    """A press on the current row (every drag into the DAW starts so) restarted it (review
+    11): the replay is on the click's release, on the same row."""
+    w = make_window(library)
+    _search(w, qtbot)
+    view = w.results.view
+    view.setFocus()
+    view.setCurrentIndex(w.results.model.index(0, 0))
+    qtbot.waitUntil(lambda: not w.audition.busy(), timeout=5000)
+    fired: list[int] = []
+    view.play_requested.connect(lambda: fired.append(1))
+    rect = view.visualRect(w.results.model.index(0, 0))
+    qtbot.mousePress(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert fired == []
+    other = view.visualRect(w.results.model.index(2, 0))
+    qtbot.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, pos=other.center())
+    assert fired == []  # released elsewhere: no click
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                     pos=view.visualRect(view.currentIndex()).center())
+    assert fired == [1]
