@@ -1103,3 +1103,37 @@ def test_identical_is_claimed_only_where_every_byte_was_hashed(lib, tmp_path, mo
         hits = lib.search(Query(like=[str(small)], k=2)).hits
         assert hits[0].identical and hits[0].path == str(folder / "kick copy.wav")
     assert hashed == [str(small)]
+
+
+def test_an_unplugged_drive_does_not_make_new_packs_be_read_twice(lib, kit_copy, tmp_path,
+                                                                   monkeypatch):
+    """While a library folder is away, each new file was hashed in the scan and then read
+    again to be analysed (review 11): only files the size of an away sound are, so a
+    renamed pack is still relinked and a new one is read once."""
+    from studio.core.indexer import Indexer
+
+    lib.index([str(kit_copy)], workers=1)
+    away = tmp_path / "Drive (unplugged)"
+    kit_copy.rename(away)  # the root is not there now, and its sounds are hidden
+    away_sizes = {f.stat().st_size for f in away.iterdir()}
+    fresh = tmp_path / "New Pack"
+    fresh.mkdir()
+    rng = np.random.default_rng(5)
+    n = 3000
+    for i in range(5):
+        while True:  # sounds of sizes no away sound has
+            n += 37
+            y = (rng.standard_normal(n) * np.exp(-np.arange(n) / 800)).astype(np.float32)
+            sf.write(fresh / f"perc {i}.wav", 0.5 * y, SR)
+            if (fresh / f"perc {i}.wav").stat().st_size not in away_sizes:
+                break
+    moved = tmp_path / "Renamed"
+    moved.mkdir()
+    shutil.copy(away / "Snare 01.wav", moved / "snare.wav")
+    hashed: list[str] = []
+    real = Indexer._hashes
+    monkeypatch.setattr(Indexer, "_hashes",
+                        lambda self, paths: (hashed.extend(paths), real(self, paths))[1])
+    rep = lib.index([str(fresh), str(moved)], workers=1)
+    assert hashed == [str(moved / "snare.wav")]  # read once more: it is a moved sound
+    assert rep.moved == 1 and rep.indexed == 5

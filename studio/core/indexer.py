@@ -254,16 +254,19 @@ class Indexer:
                         "SELECT content_id FROM files WHERE root_id=? AND content_id IS NOT NULL",
                         (root_id,)))  # fmt: skip
         moved_here: set[int] = set()
+        moved_sizes = self._sizes(gone_contents | hidden_contents)
         for root_id, _gone, need in walked:
             link: list[tuple[str, os.stat_result, int]] = []
-            if not gone_contents and not hidden_contents:
-                # Nothing left any folder, so no new path is a moved one: the analysis
-                # workers hash each new file as they read it (one pass over the file, not
-                # two). A copy of a sound already known is still linked to it when
-                # committed. A known path whose date changed is hashed here first: touched
-                # or copied back from a backup, the same bytes need no decoding.
-                todo.extend((path, root_id, st, None) for path, st, was in need if was is None)
-                need = [n for n in need if n[2] is not None]
+            # A new path is hashed here first (to be linked, not decoded) only when it may be
+            # a moved sound: one of the size of a sound that left a folder or sits in one
+            # that cannot be read. The rest the analysis workers hash as they read it (one
+            # pass over the file, not two): a drive left unplugged no longer makes every
+            # new pack be read twice. A copy of a sound already known is still linked to it
+            # when committed. A known path whose date changed is hashed here first: touched
+            # or copied back from a backup, the same bytes need no decoding.
+            todo.extend((path, root_id, st, None) for path, st, was in need
+                        if was is None and st.st_size not in moved_sizes)
+            need = [n for n in need if n[2] is not None or n[1].st_size in moved_sizes]
             for n, ((path, st, was), (h, err)) in enumerate(
                 zip(need, self._hashes([p for p, _, _ in need]), strict=True)
             ):
@@ -321,6 +324,17 @@ class Indexer:
                 # A file whose sound was linked at its new place moved; it was not removed.
                 rep.removed += sum(1 for g in gone if g.content_id not in moved_here)
         return todo
+
+    def _sizes(self, cids: set[int]) -> set[int]:
+        """The file sizes of these contents (a moved file keeps its size)."""
+        out: set[int] = set()
+        ids = sorted(cids)
+        for i in range(0, len(ids), 900):
+            chunk = ids[i : i + 900]
+            q = ",".join("?" * len(chunk))
+            out.update(size for (size,) in self.catalog.db.execute(
+                f"SELECT size FROM contents WHERE id IN ({q})", chunk))
+        return out
 
     def _moved_away(
         self, root_id: int, gone: list[Any], moved_here: set[int], gone_ids: set[int]
