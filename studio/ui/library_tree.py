@@ -12,7 +12,15 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from PySide6.QtCore import QMimeData, QModelIndex, QPersistentModelIndex, Qt, QUrl, Signal
+from PySide6.QtCore import (
+    QMimeData,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QUrl,
+    Signal,
+)
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -116,6 +124,11 @@ class LibraryModel(QStandardItemModel):
 
     folder_listed = Signal(str)  # a folder's rows are in (or its "cannot read" row)
 
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._queue: list[tuple[QPersistentModelIndex, str]] = []
+        self._listing = False
+
     def data(
         self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
@@ -142,11 +155,24 @@ class LibraryModel(QStandardItemModel):
         item.setData(True, LISTING_ROLE)
         if item.rowCount():
             item.child(0).setText(_LISTING)
-        where = QPersistentModelIndex(index)
-        folder = item.data(PATH_ROLE)
+        # One listing at a time, in the order asked ("*" expands a whole tree: not a
+        # thread per folder).
+        self._queue.append((QPersistentModelIndex(index), item.data(PATH_ROLE)))
+        self._next_listing()
+
+    def _next_listing(self) -> None:
+        if self._listing or not self._queue:
+            return
+        where, folder = self._queue.pop(0)
+        self._listing = True
+
+        def done(stamp: int | None, rows: list[QStandardItem] | str) -> None:
+            self._listing = False
+            self._listed(where, folder, stamp, rows)
+            self._next_listing()
+
         start_worker(_list_rows, folder, title="Listing a folder", parent=self,
-                     on_result=lambda r: self._listed(where, folder, *r),
-                     on_error=lambda e: self._listed(where, folder, None, str(e)))
+                     on_result=lambda r: done(*r), on_error=lambda e: done(None, str(e)))
 
     def _listed(self, where: QPersistentModelIndex, folder: str, stamp: int | None,
                 rows: list[QStandardItem] | str) -> None:
@@ -165,6 +191,8 @@ class LibraryModel(QStandardItemModel):
             # One insertion for all rows: row by row, a folder of 20k files blocked the
             # window ~470 ms (each row its own rowsInserted for the view to lay out).
             item.appendRows(rows)
+            if stamp is not None and _mtime(folder) != stamp:
+                self.refresh_loaded()  # files came or went while it was listed
         self.folder_listed.emit(folder)
 
     def refresh_loaded(self) -> None:

@@ -645,3 +645,39 @@ def test_a_folder_removed_while_it_is_indexed_stops_the_pass(
     assert w.indexer.worker is None and not w.indexer._held
     paths = [r[0] for r in library.catalog.db.execute("SELECT path FROM files")]
     assert paths and not any(p.startswith(root) for p in paths)
+
+
+def test_folders_are_listed_one_at_a_time_in_the_order_asked(qtbot: Any, tmp_path: Path,
+                                                            monkeypatch: Any) -> None:
+    """Expanding a whole tree ("*") started a thread per folder (review 11)."""
+    import threading
+    import time
+
+    from studio.ui import library_tree as lt
+
+    names = [f"Pack {i}" for i in range(6)]
+    for n in names:
+        (tmp_path / n).mkdir()
+        (tmp_path / n / "a.wav").write_bytes(b"")
+    m = lt.LibraryModel()
+    m.set_roots([str(tmp_path / n) for n in names])
+    running, most, order = [0], [0], []
+    lock = threading.Lock()
+    real = lt._listing
+
+    def counted(folder: str) -> Any:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.02)
+        order.append(os.path.basename(folder))
+        with lock:
+            running[0] -= 1
+        return real(folder)
+
+    monkeypatch.setattr(lt, "_listing", counted)
+    for r in range(m.rowCount()):
+        m.populate(m.index(r, 0))
+    qtbot.waitUntil(lambda: len(order) == 6 and not m._listing, timeout=10000)
+    assert most[0] == 1 and order == names
+    assert all(m.item(r).child(0).text() == "a.wav" for r in range(m.rowCount()))
