@@ -18,6 +18,7 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
+    QTimer,
     QUrl,
     Signal,
 )
@@ -43,6 +44,7 @@ LISTED_ROLE = Qt.ItemDataRole.UserRole + 4  # the folder's mtime when it was lis
 LISTING_ROLE = Qt.ItemDataRole.UserRole + 5  # True while a worker lists the folder
 _PLACEHOLDER = "…"
 _LISTING = "listing…"
+SLOW_LISTING_MS = 2000  # a listing that takes longer lets the next ones start
 
 
 def _item(path: str, is_dir: bool, root: bool = False) -> QStandardItem:
@@ -128,6 +130,7 @@ class LibraryModel(QStandardItemModel):
         super().__init__(parent)
         self._queue: list[tuple[QPersistentModelIndex, str]] = []
         self._listing = False
+        self._turn = 0  # which listing holds the queue
 
     def data(
         self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
@@ -165,9 +168,21 @@ class LibraryModel(QStandardItemModel):
             return
         where, folder = self._queue.pop(0)
         self._listing = True
+        self._turn += 1
+        turn = self._turn
+
+        def give_way() -> None:
+            # A folder that takes this long (a network share that stopped answering) keeps
+            # "listing…" on its own worker; the folders asked for after it go on.
+            if self._listing and self._turn == turn:
+                self._listing = False
+                self._next_listing()
+
+        QTimer.singleShot(SLOW_LISTING_MS, self, give_way)
 
         def done(stamp: int | None, rows: list[QStandardItem] | str) -> None:
-            self._listing = False
+            if self._turn == turn:
+                self._listing = False
             self._listed(where, folder, stamp, rows)
             self._next_listing()
 

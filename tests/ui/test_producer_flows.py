@@ -681,3 +681,36 @@ def test_folders_are_listed_one_at_a_time_in_the_order_asked(qtbot: Any, tmp_pat
     qtbot.waitUntil(lambda: len(order) == 6 and not m._listing, timeout=10000)
     assert most[0] == 1 and order == names
     assert all(m.item(r).child(0).text() == "a.wav" for r in range(m.rowCount()))
+
+
+def test_a_folder_that_hangs_does_not_hold_the_others(qtbot: Any, tmp_path: Path,
+                                                      monkeypatch: Any) -> None:
+    """A dead network share's scandir hangs: the folders asked for after it are listed."""
+    import threading
+
+    from studio.ui import library_tree as lt
+
+    for n in ("A Share", "B Pack"):
+        (tmp_path / n).mkdir()
+        (tmp_path / n / "a.wav").write_bytes(b"")
+    gate = threading.Event()
+    real = lt._listing
+
+    def hang(folder: str) -> Any:
+        if folder.endswith("A Share"):
+            gate.wait(10)
+        return real(folder)
+
+    monkeypatch.setattr(lt, "_listing", hang)
+    monkeypatch.setattr(lt, "SLOW_LISTING_MS", 200)
+    m = lt.LibraryModel()
+    m.set_roots([str(tmp_path / "A Share"), str(tmp_path / "B Pack")])
+    m.populate(m.index(0, 0))
+    m.populate(m.index(1, 0))
+    with qtbot.waitSignal(m.folder_listed, timeout=5000) as first:
+        pass
+    assert first.args == [str(tmp_path / "B Pack")]
+    assert m.item(0).child(0).text() == "listing…"
+    with qtbot.waitSignal(m.folder_listed, timeout=5000):
+        gate.set()  # the share answers at last
+    assert m.item(0).child(0).text() == "a.wav"
