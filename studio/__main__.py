@@ -17,17 +17,6 @@ def _opens_app(args: list[str]) -> bool:
     return not rest
 
 
-def _data_dir_given(args: list[str]) -> str | None:
-    """The value given to --data-dir (the last one), or None."""
-    value = None
-    for i, a in enumerate(args):
-        if a == "--data-dir":
-            value = args[i + 1] if i + 1 < len(args) else ""
-        elif a.startswith("--data-dir="):
-            value = a.split("=", 1)[1]
-    return value
-
-
 def no_display() -> str | None:
     """Why the window cannot open here, or None. On Linux, Qt aborts the process (SIGABRT,
     a page of plugin messages) when there is no display to connect to."""
@@ -42,7 +31,9 @@ def no_display() -> str | None:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if _opens_app(args):
-        given = _data_dir_given(args)
+        from studio.ui.app import data_dir_arg  # (plain Python until run_app imports Qt)
+
+        given = data_dir_arg(args)
         if given is not None and not given.strip():  # an unset shell variable: no folder
             print("studio: error: --data-dir needs a folder", file=sys.stderr)
             return 2

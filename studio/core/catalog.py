@@ -334,6 +334,16 @@ class Catalog:
         )
         return {r[1]: FileRow(*r) for r in rows}
 
+    def select_in(self, sql: str, ids: Iterable[int], *before: Any) -> Iterator[tuple[Any, ...]]:
+        """The rows of `sql`, whose "{q}" stands for the placeholders of an IN list, over
+        `ids` in chunks under SQLite's limit on variables; `before`: the parameters that come
+        ahead of the list."""
+        ids = list(ids)
+        for i in range(0, len(ids), 900):
+            chunk = ids[i : i + 900]
+            yield from self.db.execute(sql.format(q=",".join("?" * len(chunk))),
+                                       (*before, *chunk))
+
     def count_files_under(self, root: str) -> int:
         """Files recorded under the library folder `root` (indexed or not)."""
         row = self.db.execute(
@@ -363,15 +373,9 @@ class Catalog:
                 "SELECT item_id, vec FROM vectors WHERE embedder=?", (embedder,)
             ).fetchall()
         else:
-            rows = []
-            ids = list(item_ids)
-            for i in range(0, len(ids), 900):
-                chunk = ids[i : i + 900]
-                q = ",".join("?" * len(chunk))
-                rows += self.db.execute(
-                    f"SELECT item_id, vec FROM vectors WHERE embedder=? AND item_id IN ({q})",
-                    (embedder, *chunk),
-                ).fetchall()
+            rows = list(self.select_in(
+                "SELECT item_id, vec FROM vectors WHERE embedder=? AND item_id IN ({q})",
+                item_ids, embedder))
         if not rows:
             return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
         labels = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
@@ -407,12 +411,8 @@ class Catalog:
 
     def items_of_contents(self, content_ids: list[int]) -> list[int]:
         """The ids of these contents' items (one-shots and loop windows), ascending."""
-        out: list[int] = []
-        for i in range(0, len(content_ids), 900):
-            chunk = content_ids[i : i + 900]
-            q = ",".join("?" * len(chunk))
-            out += [int(r[0]) for r in self.db.execute(
-                f"SELECT id FROM items WHERE content_id IN ({q})", chunk)]
+        out = [int(r[0]) for r in self.select_in(
+            "SELECT id FROM items WHERE content_id IN ({q})", content_ids)]
         return sorted(out)
 
     def paths_of(self, content_id: int, but: str | None = None) -> list[str]:
@@ -451,29 +451,26 @@ class Catalog:
         """item id -> {content_id, start, end, duration, category, analysis, paths}."""
         ids = list(dict.fromkeys(int(i) for i in item_ids))
         out: dict[int, dict[str, Any]] = {}
-        for i in range(0, len(ids), 900):
-            chunk = ids[i : i + 900]
-            q = ",".join("?" * len(chunk))
-            rows = self.db.execute(
-                "SELECT i.id, i.content_id, i.start, i.end, c.duration, c.category, c.analysis, "
-                " f.path FROM items i JOIN contents c ON c.id=i.content_id "
-                f"JOIN files f ON f.content_id=i.content_id WHERE i.id IN ({q}) "
-                "ORDER BY f.path",
-                chunk,
-            ).fetchall()
-            for iid, cid, s, e, dur, cat, an, path in rows:
-                d = out.get(iid)
-                if d is None:
-                    d = out[iid] = {
-                        "content_id": cid,
-                        "start": s,
-                        "end": e,
-                        "duration": dur,
-                        "category": cat,
-                        "analysis": an,
-                        "paths": [],
-                    }
-                d["paths"].append(path)
+        rows = self.select_in(
+            "SELECT i.id, i.content_id, i.start, i.end, c.duration, c.category, c.analysis, "
+            " f.path FROM items i JOIN contents c ON c.id=i.content_id "
+            "JOIN files f ON f.content_id=i.content_id WHERE i.id IN ({q}) "
+            "ORDER BY f.path",
+            ids,
+        )
+        for iid, cid, s, e, dur, cat, an, path in rows:
+            d = out.get(iid)
+            if d is None:
+                d = out[iid] = {
+                    "content_id": cid,
+                    "start": s,
+                    "end": e,
+                    "duration": dur,
+                    "category": cat,
+                    "analysis": an,
+                    "paths": [],
+                }
+            d["paths"].append(path)
         return out
 
     def errors(self) -> list[tuple[str, str]]:

@@ -327,14 +327,8 @@ class Indexer:
 
     def _sizes(self, cids: set[int]) -> set[int]:
         """The file sizes of these contents (a moved file keeps its size)."""
-        out: set[int] = set()
-        ids = sorted(cids)
-        for i in range(0, len(ids), 900):
-            chunk = ids[i : i + 900]
-            q = ",".join("?" * len(chunk))
-            out.update(size for (size,) in self.catalog.db.execute(
-                f"SELECT size FROM contents WHERE id IN ({q})", chunk))
-        return out
+        return {size for (size,) in self.catalog.select_in(
+            "SELECT size FROM contents WHERE id IN ({q})", sorted(cids))}
 
     def _moved_away(
         self, root_id: int, gone: list[Any], moved_here: set[int], gone_ids: set[int]
@@ -347,16 +341,12 @@ class Indexer:
         if not cids:
             return True
         elsewhere = cids & moved_here
-        rest = sorted(cids - elsewhere)
-        for i in range(0, len(rest), 900):
-            chunk = rest[i : i + 900]
-            q = ",".join("?" * len(chunk))
-            for fid, cid in self.catalog.db.execute(
-                f"SELECT id, content_id FROM files WHERE root_id != ? AND content_id IN ({q})",
-                (root_id, *chunk),
-            ):
-                if fid not in gone_ids:
-                    elsewhere.add(int(cid))
+        for fid, cid in self.catalog.select_in(
+            "SELECT id, content_id FROM files WHERE root_id != ? AND content_id IN ({q})",
+            sorted(cids - elsewhere), root_id,
+        ):
+            if fid not in gone_ids:
+                elsewhere.add(int(cid))
         return len(elsewhere) >= MOVED_SHARE * len(cids)
 
     def _map_batches(

@@ -16,7 +16,7 @@ from studio.core.audio import is_audio_path
 
 # Hash the whole file below this size; above it, the size plus head and tail, so a 2 GB
 # recording costs two reads instead of two gigabytes.
-FULL_HASH_BYTES = 32 * 1024**2  # files up to this size are hashed whole
+FULL_HASH_BYTES = 32 * 1024**2
 _PART = 4 * 1024**2
 _SPREAD, _BLOCK = 32, 64 * 1024  # blocks hashed between a big file's head and tail
 

@@ -33,12 +33,13 @@ def process_age() -> float | None:
         return None
 
 
-def _parse(argv: list[str]) -> str | None:
+def data_dir_arg(argv: list[str]) -> str | None:
+    """The app's --data-dir (the last one given; "" when it has no value), or None."""
     data_dir = None
     it = iter(argv)
     for a in it:
         if a == "--data-dir":
-            data_dir = next(it, None)
+            data_dir = next(it, "")
         elif a.startswith("--data-dir="):
             data_dir = a.split("=", 1)[1]
     return data_dir
@@ -110,7 +111,7 @@ def run_app(argv: list[str]) -> int:
     app.setDesktopFileName("io.github.studio.Studio")  # matches resources/linux
     style.apply(app)
     try:
-        lib = Library(_parse(argv))
+        lib = Library(data_dir_arg(argv))
     except Exception as e:  # noqa: BLE001 - the user needs a reason, not a traceback
         QMessageBox.critical(None, "Studio", f"Cannot open the library: {e}\n\n"
                              "Start with --data-dir pointing at another folder, or move the "

@@ -11,6 +11,8 @@ from studio.ui.audition import Audition
 from studio.ui.player import Player
 from studio.ui.preview import PreviewPanel
 
+SR = 48000  # the fake output's rate
+
 
 def _sounding_seconds(out, sr, max_blocks=5000):
     n = 0
@@ -45,12 +47,18 @@ def test_space_replays_whole_take(qtbot, tmp_path, fake_output):
     again = _sounding_seconds(fake_output, sr)
     aud.shutdown()
     assert again > 9.5, f"Space replayed {again:.2f} s of a 10 s take (expected ~10 s)"
-def test_rest_after_head_ended_player_level(fake_output):
+
+
+def _head_playing(fake_output):
+    """A player on `fake_output` playing the 3 s head of a 10 s take: (player, head, take)."""
     p = Player(lambda _d: fake_output)
     assert p.open()
-    sr = 48000
-    whole = np.full(10 * sr, 0.5, np.float32)
-    head = p.play(whole[: 3 * sr].copy(), "take.wav")
+    whole = np.full(10 * SR, 0.5, np.float32)
+    return p, p.play(whole[: 3 * SR].copy(), "take.wav"), whole
+
+
+def test_rest_after_head_ended_player_level(fake_output):
+    p, head, whole = _head_playing(fake_output)
     for _ in range(31):            # 3.1 s pulled: the head played out
         fake_output.pull(4800)
     p.extend(head, whole)          # the rest arrives now
@@ -89,11 +97,7 @@ def test_rest_after_head_ended_audition(qtbot, tmp_path, fake_output, monkeypatc
 
 
 def test_a_stopped_take_does_not_start_again_when_its_rest_arrives(fake_output):
-    p = Player(lambda _d: fake_output)
-    assert p.open()
-    sr = 48000
-    whole = np.full(10 * sr, 0.5, np.float32)
-    head = p.play(whole[: 3 * sr].copy(), "take.wav")
+    p, head, whole = _head_playing(fake_output)
     fake_output.pull(4800)
     p.stop()
     fake_output.pull(4800)
@@ -102,11 +106,7 @@ def test_a_stopped_take_does_not_start_again_when_its_rest_arrives(fake_output):
 
 
 def test_a_take_stopped_after_its_head_ran_out_stays_stopped(fake_output):
-    p = Player(lambda _d: fake_output)
-    assert p.open()
-    sr = 48000
-    whole = np.full(10 * sr, 0.5, np.float32)
-    head = p.play(whole[: 3 * sr].copy(), "take.wav")
+    p, head, whole = _head_playing(fake_output)
     for _ in range(31):  # the head ran out: silence while the rest loads
         fake_output.pull(4800)
     p.stop()  # Esc
