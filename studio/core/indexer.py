@@ -87,6 +87,7 @@ def _upsert_file(
 # A library folder that reads as empty was moved, not unmounted, when at least this share
 # of its sounds is in another library folder.
 MOVED_SHARE = 0.5
+REMOVE_HINT = "Remove in the app, `studio remove FOLDER` in a terminal"
 
 
 def _workers() -> int:
@@ -306,8 +307,7 @@ class Indexer:
             if self._moved_away(root_id, files, moved_here, set()):
                 why = (f"not found, and most of its {n:,} samples are in another library "
                        "folder now (renamed or moved?)")  # fmt: skip
-            why += ("; if it is gone for good, remove it from the library (Remove in the app, "
-                    "`studio remove FOLDER` in a terminal)")
+            why += f"; if it is gone for good, remove it from the library ({REMOVE_HINT})"
             rep.unreadable_dirs = [(d, why if d == where else r) for d, r in rep.unreadable_dirs]
         with cat.write() as db:
             for root_id, gone, _ in walked:
@@ -315,8 +315,8 @@ class Indexer:
                                                                gone_ids):
                     rep.unreadable_dirs.append((
                         scan[root_id], "it is empty: is its drive unmounted? (If its samples "
-                        "are gone for good, remove the folder from the library: "
-                        "Remove in the app, `studio remove FOLDER` in a terminal)"))  # fmt: skip
+                        f"are gone for good, remove the folder from the library: {REMOVE_HINT})"
+                    ))  # fmt: skip
                     rep.unchanged += len(gone)
                     continue
                 for g in gone:

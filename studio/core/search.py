@@ -28,6 +28,7 @@ import json
 import os
 import time
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -322,7 +323,7 @@ class Searcher:
         embs: list[Any],
         n_cand: int,
         skip: set[str],
-        same: set[int],
+        same: AbstractSet[int],
         among: list[int] | None = None,
     ) -> list[Hit]:
         """The hits among each embedder's n_cand nearest items (of `among`, scored exactly,
@@ -467,7 +468,7 @@ class Searcher:
         extra: dict[str, np.ndarray],
         q: Query,
         skip_paths: set[str],
-        same: set[int] = frozenset(),  # type: ignore[assignment]
+        same: AbstractSet[int] = frozenset(),
     ) -> list[Hit]:
         best: dict[int, tuple[float, int]] = {}  # content -> (score, position)
         for pos, iid in enumerate(ids):
@@ -485,7 +486,6 @@ class Searcher:
         # (_query_vectors); other copies of the same sound elsewhere are results, first
         # ("you have this already").
         skip = {os.path.abspath(p) for p in skip_paths}
-        real_skip = {p for p in skip if os.path.isabs(p)}
         hits: list[Hit] = []
         for cid, (s, pos) in sorted(best.items(), key=lambda kv: -kv[1][0]):
             r = rows[ids[pos]]
@@ -497,7 +497,7 @@ class Searcher:
                 # rows until it reads again) is no result: it cannot be played or dragged.
                 if path in skip or not os.path.exists(path):
                     continue
-                if cid in same and os.path.realpath(path) in real_skip:
+                if cid in same and os.path.realpath(path) in skip:
                     continue  # the query file itself, through a link
                 hits.append(
                     Hit(
