@@ -97,18 +97,23 @@ def _loop_hit_probs(y: np.ndarray, starts: list[int], model: Model) -> dict[str,
         m = measure(seg, ANALYSIS_SR)
         if m["silent"]:
             continue
-        emb = None
-        if model.uses_embedding(builtin.EMBEDDER_ID):
-            emb = builtin.features(
-                seg if builtin.SAMPLE_RATE == ANALYSIS_SR
-                else _resample_linear(seg, ANALYSIS_SR, builtin.SAMPLE_RATE)
-            )  # fmt: skip
+        emb = _vote_embedding(seg) if model.uses_embedding(builtin.EMBEDDER_ID) else None
         total += model.predict(feature_vector(m, seg.size / ANALYSIS_SR), emb)
         n += 1
-    if not n:
-        return None
+    return _probs(model, total / n) if n else None
+
+
+def _vote_embedding(y: np.ndarray) -> np.ndarray:
+    """The built-in embedding of `y` (at ANALYSIS_SR), for the classifier's embedding vote."""
+    if builtin.SAMPLE_RATE != ANALYSIS_SR:
+        y = _resample_linear(y, ANALYSIS_SR, builtin.SAMPLE_RATE)
+    return builtin.features(y)
+
+
+def _probs(model: Model, p: np.ndarray) -> dict[str, float]:
+    """The model's class probabilities `p` over every category (0 for those it lacks)."""
     probs = {c: 0.0 for c in CATEGORIES}
-    for c, v in zip(model.classes, (total / n).tolist(), strict=True):
+    for c, v in zip(model.classes, p.tolist(), strict=True):
         probs[c] = round(float(v), 6)
     return probs
 
@@ -223,14 +228,8 @@ def analyze(
         if not model.uses_embedding(builtin.EMBEDDER_ID):
             embedding = None
         elif embedding is None:
-            embedding = builtin.features(
-                head if builtin.SAMPLE_RATE == ANALYSIS_SR
-                else _resample_linear(head, ANALYSIS_SR, builtin.SAMPLE_RATE)
-            )  # fmt: skip
-        p = model.predict(feature_vector(m, dur), embedding)
-        probs = {c: 0.0 for c in CATEGORIES}
-        for c, v in zip(model.classes, p.tolist(), strict=True):
-            probs[c] = round(float(v), 6)
+            embedding = _vote_embedding(head)
+        probs = _probs(model, model.predict(feature_vector(m, dur), embedding))
     else:
         probs = {c: (1.0 if c == "other" else 0.0) for c in CATEGORIES}
     category = max(probs, key=probs.__getitem__)
