@@ -73,8 +73,8 @@ class MainWindow(QMainWindow):
         self._more_for: Query | None = None
         self._more = 0
         self._scroll_back: int | None = None
-        # The worker removing a folder, or the folder while the index pass it stops ends.
-        self._removing: Any = None
+        self._removing: Any = None  # the worker removing a folder
+        self._to_remove: str | None = None  # a folder to remove once the index pass stops
         self._last_error: tuple[str, str, str] | None = None
         self.setAcceptDrops(True)
 
@@ -188,7 +188,7 @@ class MainWindow(QMainWindow):
         self.audition.shutdown()
         if self._demo is not None:
             self._demo.stop_and_wait()
-        if self._removing is not None and not isinstance(self._removing, str):
+        if self._removing is not None:
             self._removing.stop_and_wait()  # database work: it finishes, it is not cut short
         self.player.close()
         super().closeEvent(ev)
@@ -216,8 +216,12 @@ class MainWindow(QMainWindow):
         self.refresh_library()
         self.indexer.start([root])
 
+    def removing(self) -> bool:
+        """Whether a folder is being removed (or waits for the index pass to stop)."""
+        return self._removing is not None or self._to_remove is not None
+
     def remove_folder(self, root: str) -> None:
-        if self._removing is not None:
+        if self.removing():
             return
         if root not in self.lib.roots():
             self.refresh_library()  # the tree was behind the catalog
@@ -228,8 +232,8 @@ class MainWindow(QMainWindow):
         # added by mistake is the one being indexed, often) is stopped first and the rest of
         # the library is indexed again once the folder is out.
         self.indexer.hold()
-        self._removing = root
         if self.indexer.running():
+            self._to_remove = root
             self.status.say(f"Stopping indexing to remove {root}…")
             self.indexer.interrupt()
             self.indexer.running_changed.connect(self._remove_when_stopped)
@@ -237,10 +241,11 @@ class MainWindow(QMainWindow):
         self._start_removal(root)
 
     def _remove_when_stopped(self, running: bool) -> None:
-        if running or not isinstance(self._removing, str):
+        if running or self._to_remove is None:
             return
         self.indexer.running_changed.disconnect(self._remove_when_stopped)
-        self._start_removal(self._removing)
+        root, self._to_remove = self._to_remove, None
+        self._start_removal(root)
 
     def _start_removal(self, root: str) -> None:
         self.status.say(f"Removing {root} from the library…")

@@ -197,7 +197,7 @@ class ResultsView(QTableView):
         super().mousePressEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
-        row, self._press_row = getattr(self, "_press_row", None), None
+        row, self._press_row = self._press_row, None
         super().mouseReleaseEvent(event)
         if (row is not None and event.button() == Qt.MouseButton.LeftButton
                 and self.indexAt(event.position().toPoint()).row() == row):

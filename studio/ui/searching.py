@@ -31,7 +31,7 @@ def describe(q: Query, n: int, total: int | None = None) -> str:
     if q.filters.category:
         head += f" · {category_label(q.filters.category)}"
     count = f"{n:,} of {total:,}" if total is not None and total > n else f"{n:,}"
-    return f"{head} — {count} {'result' if n == 1 and not total else 'results'}"
+    return f"{head} — {count} {'result' if count == '1' else 'results'}"
 
 
 class SearchController(QObject):

@@ -94,7 +94,7 @@ def test_removed_folder_leaves_results(make_window: Any, library: Any, qtbot: An
     search(w, qtbot, "kick", 3)
     root = next(r for r in library.roots() if r.endswith("Old Kicks"))
     w.remove_folder(root)
-    qtbot.waitUntil(lambda: w._removing is None, timeout=10000)
+    qtbot.waitUntil(lambda: not w.removing(), timeout=10000)
     qtbot.wait(300)
     stale = [h.name for h in w.results.model.hits if h.path.startswith(root)]
     assert not stale, f"{len(stale)} results from the removed folder are still listed"
@@ -554,7 +554,7 @@ def test_removing_a_folder_runs_off_the_gui_thread(make_window: Any, library: An
     w.remove_folder(root)
     w.indexer.start()  # a rescan asked for meanwhile waits for the removal
     assert not w.indexer.running()
-    qtbot.waitUntil(lambda: w._removing is None, timeout=10000)
+    qtbot.waitUntil(lambda: not w.removing(), timeout=10000)
     assert on and on[0] != threading.main_thread().name
     assert root not in library.roots() and any(t.startswith("Removed") for t in said)
     qtbot.waitUntil(lambda: not w.indexer.running(), timeout=30000)  # then it ran
@@ -639,7 +639,7 @@ def test_a_folder_removed_while_it_is_indexed_stops_the_pass(
     root = next(r for r in library.roots() if r.endswith("Whole Drive"))
     w.remove_folder(root)
     assert "Stopping indexing" in w.status.message.text()
-    qtbot.waitUntil(lambda: w._removing is None, timeout=20000)
+    qtbot.waitUntil(lambda: not w.removing(), timeout=20000)
     assert stopped.is_set() and root not in library.roots()
     qtbot.waitUntil(lambda: not w.indexer.running(), timeout=30000)  # the library re-indexed
     assert w.indexer.worker is None and not w.indexer._held
