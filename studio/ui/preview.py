@@ -98,8 +98,8 @@ class PreviewPanel(QWidget):
     def gain(self) -> float:
         return (self.volume.value() / 100.0) ** 2
 
-    def _volume_moved(self, value: int) -> None:
-        g = (value / 100.0) ** 2
+    def _volume_moved(self, _value: int) -> None:
+        g = self.gain()
         db = f"{20 * np.log10(g):.0f} dB" if g > 0 else "off"
         self.volume.setToolTip(f"Audition volume: {db} (Ctrl+Alt+Up / Down)")
         self.volume_changed.emit(g)
