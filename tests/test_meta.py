@@ -29,7 +29,7 @@ def test_core_and_cli_import_without_qt_or_torch():
 def test_shipped_resources_are_found(monkeypatch, tmp_path):
     from studio.core.resources import resource
 
-    for parts in (("drums", "classifier.npz"), ("builtin", "builtin_v2.npz"),
+    for parts in (("drums", "classifier.npz"), ("builtin", "builtin_v3.npz"),
                   ("ui", "dark.qss"), ("icons", "studio.svg")):
         assert resource(*parts).is_file(), parts
     monkeypatch.setenv("STUDIO_RESOURCES", str(tmp_path))

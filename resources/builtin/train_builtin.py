@@ -1,4 +1,4 @@
-"""Fit the built-in embedder's linear projection (builtin_v2.npz) on the Hydrogen dev corpus.
+"""Fit the built-in embedder's linear projection (builtin_v3.npz) on the Hydrogen dev corpus.
 
     python3 ../shared/corpus/make_dev_corpus.py /tmp/corpus_anon --anonymize
     .venv/bin/python resources/builtin/train_builtin.py --corpus /tmp/corpus_anon
@@ -37,7 +37,7 @@ from studio.core.embedders import builtin  # noqa: E402
 sys.path.insert(0, str(ROOT / "resources" / "drums"))
 from corpus_labels import corrected_labels  # noqa: E402
 
-OUT = Path(__file__).resolve().parent / "builtin_v2.npz"
+OUT = Path(__file__).resolve().parent / "builtin_v3.npz"
 ALPHA = 0.45  # weight of the class block against the identity block
 N_CLASS = 13
 N_IDENT = 64
@@ -45,7 +45,7 @@ REG_CLASS = 1.0
 REG_IDENT = 0.1
 LAM_CLASS = 1.0
 AUG_KINDS = ("pitch", "lowpass", "highpass", "noise", "trim", "codec", "lowpass+noise")
-READ_SECONDS = 3.0
+READ_SECONDS = builtin.MAX_SECONDS  # what the embedder hears
 
 
 def augment(kind: str, y: np.ndarray, sr: int, rng: np.random.Generator) -> tuple[np.ndarray, int]:

@@ -12,6 +12,7 @@ import numpy as np
 
 from studio.core import drums
 from studio.core.audio import DecodeError, decode
+from studio.core.drums.features import clean, measure
 from studio.core.embedders import builtin
 from studio.core.scanner import content_hash
 
@@ -58,12 +59,14 @@ def _analyze(path: str) -> FileAnalysis:
     y, sr = audio.samples, audio.sr
     if not np.any(y):
         return FileAnalysis(path, error=SILENT)
-    # The whole sound's embedding: a one-shot's vector, and evidence for its category when
-    # the sound is no longer than what the category model hears (else analyze makes its own
-    # from the head, and a long loop never needs the whole one).
-    short = len(y) <= int(drums.ANALYSIS_SECONDS * sr)
-    whole = builtin.features(y) if short else None
-    an = drums.analyze(y, sr, duration=audio.duration, embedding=whole)
+    # The embedder and the category model hear the same head (the first ANALYSIS_SECONDS):
+    # it is measured once, and its embedding is a one-shot's vector and evidence for its
+    # category.
+    assert sr == drums.ANALYSIS_SR and builtin.MAX_SECONDS == drums.ANALYSIS_SECONDS
+    head = clean(y)[: int(drums.ANALYSIS_SECONDS * sr)]
+    m = measure(head, sr)
+    whole = builtin.features(y, m)
+    an = drums.analyze(y, sr, duration=audio.duration, embedding=whole, measured=m)
     analysed = min(audio.duration, len(y) / sr)
     # A loop is cut into overlapping windows so a hit inside it can be found; a one-shot,
     # however long its tail, is one item.
@@ -73,7 +76,7 @@ def _analyze(path: str) -> FileAnalysis:
         vecs = np.stack([builtin.features(c) for c in clips]).astype(np.float32)
     else:
         wins = [(0.0, analysed)]
-        vecs = (builtin.features(y) if whole is None else whole)[None, :].astype(np.float32)
+        vecs = whole[None, :].astype(np.float32)
     return FileAnalysis(
         path, duration=audio.duration, sr=sr, windows=wins, vectors=vecs, analysis=an
     )

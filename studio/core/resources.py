@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 # A file every complete resources folder has; used to tell a real folder from a stray one.
-MARKER = ("builtin", "builtin_v2.npz")
+MARKER = ("builtin", "builtin_v3.npz")
 
 
 def _installed() -> Path | None:

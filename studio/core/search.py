@@ -18,8 +18,11 @@ How scores are fused (one documented way, used by the CLI and the app alike):
   candidate and query are the same drum, from the category model's probabilities):
   0.85 x similarity + 0.15 x agreement, so that "similar" stays in the right category, as
   producers ask. Measured on the dev corpus, leave-one-kit-out (bench/quality.py).
-* Audio and text together ("like this, but brighter"): 0.7 x audio similarity + 0.3 x word
-  relevance over the audio query's candidates.
+* Audio and text together ("like this, but brighter"): 0.6 x audio similarity + 0.4 x how
+  far each candidate moves from the query sound the way the words ask (brighter than it,
+  shorter than it: drums.steer_table), over the audio query's candidates. Words that name
+  a drum ("like this kick, but a snare") look among that drum's sounds, and category
+  agreement is then with it, not with the query sound's category.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from studio.core.scanner import FULL_HASH_BYTES, content_hash
 if TYPE_CHECKING:
     from studio.core.library import Library
 
-AUDIO_TEXT_MIX = 0.3
+AUDIO_TEXT_MIX = 0.4
 CATEGORY_MIX = 0.15
 CLAP_TEXT_MIX = 0.5
 
@@ -215,6 +218,12 @@ class Searcher:
         total: int | None = None
         if q.like:
             hits, used = self._like(q)
+            if q.text and drums.hears_nothing(drums.parse_query(q.text)):
+                notes.append(
+                    f"no drum or sound word Studio knows in {q.text!r}: it can only move up "
+                    "files whose names hold it; try brighter, darker, shorter, punchier, "
+                    "dustier… or a drum (\"like this, but a snare\")"
+                )
         else:
             hits, used, total = self._text(q, notes)
         if not hits and not notes and q.filters.active():
@@ -225,18 +234,22 @@ class Searcher:
     # ---- audio ---------------------------------------------------------------------------
     def _query_vectors(
         self, paths: Sequence[str]
-    ) -> tuple[dict[str, np.ndarray], set[int], dict[str, float], set[str], set[int]]:
+    ) -> tuple[
+        dict[str, np.ndarray], set[int], dict[str, float], set[str], set[int], dict[str, float]
+    ]:
         """Per answering embedder the mean query vector; the query's own items (its sound
         and loop windows: they take candidate slots); the query's mean category
         probabilities; the query files as the library names them and as the disk does
-        (left out of the hits); and the library sounds the query files are byte for byte
-        (their other copies are hits, first: "you have this already")."""
+        (left out of the hits); the library sounds the query files are byte for byte
+        (their other copies are hits, first: "you have this already"); and the query's mean
+        sound-word degrees (what "but brighter" is measured from)."""
         lib = self.lib
         per: dict[str, list[np.ndarray]] = {}
         exclude: set[int] = set()
         own: set[str] = set()  # the query files as the library names them
         same: set[int] = set()
         probs: list[dict[str, float]] = []
+        words: list[dict[str, float]] = []
         embedders = lib.answering_embedders()
         for p in paths:
             ap = os.path.abspath(p)
@@ -270,6 +283,7 @@ class Searcher:
                     raise QueryError(f"{p}: {SILENT}")
                 an = drums.analyze(a.samples, a.sr, duration=a.duration)
             probs.append(an.get("probs") or {})
+            words.append(an.get("words") or {})
             clip_cache: dict[int, np.ndarray] = {}
             for emb in embedders:
                 vec = None
@@ -288,22 +302,32 @@ class Searcher:
         cats = {c for p in probs for c in p}
         mean_probs = {c: float(np.mean([p.get(c, 0.0) for p in probs])) for c in cats}
         vecs = {e: _unit(np.mean(v, axis=0)) for e, v in per.items()}
-        return vecs, exclude, mean_probs, own, same
+        names = {w for d in words for w in d}
+        mean_words = {w: float(np.mean([d.get(w, 0.5) for d in words])) for w in names}
+        return vecs, exclude, mean_probs, own, same, mean_words
 
     def _like(self, q: Query) -> tuple[list[Hit], list[str]]:
         lib = self.lib
-        qv, exclude, qprobs, own, same = self._query_vectors(q.like)
+        qv, exclude, qprobs, own, same, qwords = self._query_vectors(q.like)
         skip = set(q.like) | own
+        steer = drums.parse_query(q.text) if q.text else None
+        if steer is not None and steer.category:
+            # "Like this kick, but a snare": snares, ranked by likeness to the kick, and
+            # category agreement with a snare, not with the kick.
+            members = drums.filter_members(steer.category)
+            qprobs = {c: 1.0 / len(members) for c in members}
+            if not q.filters.category:
+                q = replace(q, filters=replace(q.filters, category=steer.category))
         embs = [e for e in lib.answering_embedders() if e.id in qv]
         widen = q.filters.active() or bool(q.text)
         n_cand = max(64, q.k * (10 if widen else 4)) + len(exclude)
         size = max((len(lib.index_for(e)) for e in embs), default=0)
-        hits = self._like_among(q, qv, qprobs, embs, n_cand, skip, same)
+        hits = self._like_among(q, qv, qprobs, embs, n_cand, skip, same, qwords=qwords)
         while len(hits) < q.k and not q.filters.active() and n_cand < size + len(exclude):
             # The nearest were files gone from disk (a folder on an unplugged drive keeps
             # its rows, hidden): look further.
             n_cand *= 4
-            hits = self._like_among(q, qv, qprobs, embs, n_cand, skip, same)
+            hits = self._like_among(q, qv, qprobs, embs, n_cand, skip, same, qwords=qwords)
         if len(hits) < q.k and q.filters.active() and n_cand < size + len(exclude):
             # Too few of the nearest pass the filters (a rim's neighbours, filtered to
             # snares): rank exactly the items that pass, however far they are.
@@ -312,7 +336,11 @@ class Searcher:
             among = lib.catalog.items_of_contents(
                 [c for c, k in zip(table.content_ids, keep, strict=True) if k]
             )
-            hits = self._like_among(q, qv, qprobs, embs, n_cand, skip, same, among) if among else []
+            hits = (
+                self._like_among(q, qv, qprobs, embs, n_cand, skip, same, among, qwords)
+                if among
+                else []
+            )
         return hits, [e.name for e in embs]
 
     def _like_among(
@@ -325,6 +353,7 @@ class Searcher:
         skip: set[str],
         same: AbstractSet[int],
         among: list[int] | None = None,
+        qwords: dict[str, float] | None = None,
     ) -> list[Hit]:
         """The hits among each embedder's n_cand nearest items (of `among`, scored exactly,
         when given)."""
@@ -359,7 +388,7 @@ class Searcher:
         fused = (1 - CATEGORY_MIX) * fused + CATEGORY_MIX * agree
         words = None
         if q.text:
-            words = self._word_scores(q.text, [rows.get(i) for i in ids])
+            words = self._steer_scores(q.text, qwords or {}, [rows.get(i) for i in ids])
             fused = (1 - AUDIO_TEXT_MIX) * fused + AUDIO_TEXT_MIX * words
         extra = {name: v for name, v in per_emb.items()}
         extra["category"] = agree
@@ -384,12 +413,17 @@ class Searcher:
         return np.clip((sims - mu) / (1.0 - mu), -1.0, 1.0).astype(np.float32)
 
     # ---- text ----------------------------------------------------------------------------
-    def _word_scores(self, text: str, rows: list[dict[str, Any] | None]) -> np.ndarray:
+    def _steer_scores(
+        self, text: str, like: dict[str, float], rows: list[dict[str, Any] | None]
+    ) -> np.ndarray:
+        """drums.steer_table of the candidates `rows` for words `text` and a query sound
+        whose word degrees are `like`."""
         pq = drums.parse_query(text)
         analyses = [lib_analysis(r) for r in rows]
         roots = self.lib.roots()
         names = [search_name(r["paths"], roots) if r else "" for r in rows]
-        return np.asarray(drums.score(pq, analyses, names), dtype=np.float32)
+        table = drums.ScoreTable.build(analyses, names)
+        return np.asarray(drums.steer_table(pq, table, like), dtype=np.float32)
 
     def _text(self, q: Query, notes: list[str]) -> tuple[list[Hit], list[str], int | None]:
         lib = self.lib

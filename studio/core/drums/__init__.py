@@ -37,6 +37,7 @@ from studio.core.drums.query import (
     score,
     score_table,
     sound_words,
+    steer_table,
 )
 from studio.core.embedders import builtin
 
@@ -72,7 +73,7 @@ __all__ = [
     "SAME_FOR_ONE_SHOTS",
     "FILTER_MIN_PROB", "Query", "ScoreTable", "WORD_DEFINITIONS", "analyze", "category_share",
     "filter_members",
-    "excluded_share", "filter_word_list", "filter_words", "hears_nothing", "may_be", "name_matches", "parse_query", "score", "score_table", "windows",
+    "excluded_share", "filter_word_list", "filter_words", "hears_nothing", "may_be", "name_matches", "parse_query", "score", "score_table", "steer_table", "windows",
 ]  # fmt: skip
 
 LOOP_HITS = 12  # hits of a loop whose categories make its own (spread over the loop)
@@ -97,17 +98,18 @@ def _loop_hit_probs(y: np.ndarray, starts: list[int], model: Model) -> dict[str,
         m = measure(seg, ANALYSIS_SR)
         if m["silent"]:
             continue
-        emb = _vote_embedding(seg) if model.uses_embedding(builtin.EMBEDDER_ID) else None
+        emb = _vote_embedding(seg, m) if model.uses_embedding(builtin.EMBEDDER_ID) else None
         total += model.predict(feature_vector(m, seg.size / ANALYSIS_SR), emb)
         n += 1
     return _probs(model, total / n) if n else None
 
 
-def _vote_embedding(y: np.ndarray) -> np.ndarray:
-    """The built-in embedding of `y` (at ANALYSIS_SR), for the classifier's embedding vote."""
+def _vote_embedding(y: np.ndarray, measured: dict | None = None) -> np.ndarray:
+    """The built-in embedding of `y` (at ANALYSIS_SR, at most ANALYSIS_SECONDS), for the
+    classifier's embedding vote; `measured` is measure(y), which the embedding reads too."""
     if builtin.SAMPLE_RATE != ANALYSIS_SR:
-        y = _resample_linear(y, ANALYSIS_SR, builtin.SAMPLE_RATE)
-    return builtin.features(y)
+        return builtin.features(_resample_linear(y, ANALYSIS_SR, builtin.SAMPLE_RATE))
+    return builtin.features(y, measured)
 
 
 def _probs(model: Model, p: np.ndarray) -> dict[str, float]:
@@ -198,6 +200,7 @@ def analyze(
     *,
     model: Model | None = None,
     embedding: np.ndarray | None = None,
+    measured: dict | None = None,
 ) -> dict:
     """Category, sound words, pitch/note, loudness, one-shot/loop and tempo of one sound.
 
@@ -206,8 +209,10 @@ def analyze(
     odd input: silence, a single sample or NaNs give a valid 'other' result. `model`
     replaces the shipped classifier (the bench passes leave-one-kit-out models).
     `embedding` is the built-in embedding of the sound's first ANALYSIS_SECONDS (what the
-    classifier was trained on) when the caller has it already, as the indexer has for a
-    one-shot that short; otherwise it is computed here when the classifier uses one.
+    classifier was trained on) when the caller has it already, as the indexer has;
+    otherwise it is computed here when the classifier uses one. `measured` is
+    features.measure() of that head when the caller has it (the indexer's embedding needs it
+    too: analysis.py measures once for both).
     """
     y = clean(y)
     if sr and sr > 0 and sr != ANALYSIS_SR:
@@ -218,7 +223,7 @@ def analyze(
         else y.size / ANALYSIS_SR
     )
     head = y[: int(ANALYSIS_SECONDS * ANALYSIS_SR)]
-    m = measure(head, ANALYSIS_SR)
+    m = measure(head, ANALYSIS_SR) if measured is None else measured
     if m["silent"]:
         return _empty(dur)
     model = model or default_model()
@@ -228,7 +233,7 @@ def analyze(
         if not model.uses_embedding(builtin.EMBEDDER_ID):
             embedding = None
         elif embedding is None:
-            embedding = _vote_embedding(head)
+            embedding = _vote_embedding(head, m)
         probs = _probs(model, model.predict(feature_vector(m, dur), embedding))
     else:
         probs = {c: (1.0 if c == "other" else 0.0) for c in CATEGORIES}

@@ -272,7 +272,9 @@ def _pitch(y: np.ndarray, i0: int, sr: int, m: dict) -> None:
     m["pitch_hz"] = float(f[lo + k] + off * sr / PITCH_FFT)
     wide = p[lo : int(6000 * PITCH_FFT / sr)]
     mid = wide.size // 2
-    m["tonal_db"] = float(_db(band[k]) - _db(float(np.partition(wide, mid)[mid]) + _EPS))
+    # The floor is relative (100 dB under the peak), so a quieter copy reads the same.
+    floor = float(band[k]) * 1e-10 + _EPS
+    m["tonal_db"] = float(_db(band[k]) - _db(float(np.partition(wide, mid)[mid]) + floor))
     m["pitch_share"] = float(band[max(k - 8, 0) : k + 9].sum() / (p.sum() + _EPS))
 
 

@@ -484,6 +484,42 @@ def score_table(query: Query, table: ScoreTable) -> np.ndarray:
     return np.clip(s, 0.0, 1.0).astype(np.float32)
 
 
+STEER_SLOPE = 1.5  # steering: how fast "brighter" saturates per unit of the word's logit
+
+
+def steer_table(query: Query, table: ScoreTable, like: dict[str, float]) -> np.ndarray:
+    """"Like this, but brighter": per row in [0, 1], how far it moves from the sound `like`
+    (its words' degrees) the way the query's words ask, times the category share when the
+    words name a drum ("like this kick, but a snare").
+
+    A sound word compares: 0.5 for a row as bright as the query sound, toward 1 the brighter
+    it is (the word degrees are sigmoids of a measured quantity, so their logits differ by
+    e.g. octaves of spectral centroid for bright), toward 0 the darker. "Bright" on its
+    own would rank every candidate by how bright it is, and a candidate list of snares
+    similar to a dull snare is uniformly dull: "brighter" left their order as it was.
+    Words the query does not hear (free words) count by file and folder names, as in
+    score_table."""
+    rel = []
+    for w, d in query.words.items():
+        if w not in table.word_names or w not in like:
+            continue
+        col = np.clip(table.words[:, table.word_names.index(w)], 1e-4, 1 - 1e-4)
+        q = min(max(float(like[w]), 1e-4), 1 - 1e-4)
+        delta = np.log(col / (1 - col)) - np.log(q / (1 - q))
+        z = STEER_SLOPE * delta * (1.0 if d > 0 else -1.0)
+        rel.append(1.0 / (1.0 + np.exp(-np.clip(z, -30, 30))))
+    if not rel:
+        return score_table(query, table)
+    s = np.mean(rel, axis=0).astype(np.float32)
+    share = category_share(query, table)
+    if share is not None:
+        s = s * share
+    ruled_out = excluded_share(query, table)
+    if ruled_out is not None:
+        s = s * (1.0 - ruled_out)
+    return np.clip(s, 0.0, 1.0).astype(np.float32)
+
+
 def hears_nothing(query: Query) -> bool:
     """Whether the query names no category and no sound word: only its free words can be
     matched, against file and folder names ('guitar', 'vocal chop', 'xyzzy')."""
