@@ -1137,3 +1137,59 @@ def test_an_unplugged_drive_does_not_make_new_packs_be_read_twice(lib, kit_copy,
     rep = lib.index([str(fresh), str(moved)], workers=1)
     assert hashed == [str(moved / "snare.wav")]  # read once more: it is a moved sound
     assert rep.moved == 1 and rep.indexed == 5
+
+
+def _tilted(y: np.ndarray, amount: float) -> np.ndarray:
+    """`y` made brighter (amount > 0: some of its first difference added) or darker (< 0: a
+    one-pole low-pass), peak-normalised."""
+    if amount >= 0:
+        z = y + amount * np.diff(y, prepend=0.0) * 4.0
+    else:
+        a = 1.0 / (1.0 + 8.0 * -amount)
+        z = np.empty_like(y)
+        acc = 0.0
+        for i, v in enumerate(y):
+            acc += a * (v - acc)
+            z[i] = acc
+    return (z / np.abs(z).max() * 0.9).astype(np.float32)
+
+
+def test_like_this_but_brighter_ranks_brighter_than_the_query_first(lib, kit_copy):
+    """Review 12: "like this, but brighter" gave the same ten snares as "like this" (and as
+    "darker"): the words scored how bright each candidate is, and the candidates, all alike,
+    were all about as bright. Now a candidate scores by how much brighter than the query it
+    is."""
+    snare = kit_copy / "Snare 01.wav"
+    y, sr = sf.read(snare, dtype="float32")
+    var = kit_copy / "variants"
+    var.mkdir()
+    for i, amt in enumerate((-0.12, -0.08, -0.04, 0.04, 0.08, 0.12)):
+        sf.write(var / f"v{i}.wav", _tilted(y, amt), sr)
+    lib.index([str(kit_copy)], workers=1)
+
+    def bright(path: str) -> float:
+        z, r = sf.read(path, dtype="float32")
+        return drums.analyze(z, r)["words"]["bright"]
+
+    q = bright(str(snare))
+    up = lib.search(Query(like=[str(snare)], text="brighter", k=3)).hits
+    down = lib.search(Query(like=[str(snare)], text="darker", k=3)).hits
+    assert all(bright(h.path) > q for h in up), [(h.name, bright(h.path), q) for h in up]
+    assert all(bright(h.path) < q for h in down), [(h.name, bright(h.path), q) for h in down]
+    plain = [h.path for h in lib.search(Query(like=[str(snare)], k=3)).hits]
+    assert [h.path for h in up] != plain != [h.path for h in down]
+
+
+def test_like_this_kick_but_a_snare_lists_snares(lib, kit_copy):
+    """Review 12: a kick plus "snare" (or "hats") still listed ten kicks."""
+    lib.index([str(kit_copy)], workers=1)
+    kick = str(kit_copy / "Kick 01.wav")
+    for word, cats in (("snare", {"snare"}), ("hats", {"hihat_closed", "hihat_open"})):
+        hits = lib.search(Query(like=[kick], text=word, k=5)).hits
+        assert len(hits) == 5 and all(h.category in cats for h in hits), (word, hits)
+
+
+def test_like_with_words_studio_cannot_hear_says_so(lib, kit_copy):
+    lib.index([str(kit_copy)], workers=1)
+    res = lib.search(Query(like=[str(kit_copy / "Kick 01.wav")], text="xyzzy", k=5))
+    assert res.hits and any("xyzzy" in n and "no drum or sound word" in n for n in res.notes)

@@ -13,9 +13,9 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QPoint, Qt, QUrl
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QUrl
 from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QMenu
 
 from studio.ui import settings as S
 from studio.ui import style
@@ -90,6 +90,22 @@ def _show_items(uris: list[str], folders: list[str]) -> bool:
     return True
 
 
+class SpaceForControls(QObject):
+    """Space plays and stops, except on a control that Space works: a focused button,
+    check box or list box gets its Space (review 12: Tab to "Add folder…", Space, and the
+    sample played instead of the dialog opening)."""
+
+    def eventFilter(self, obj: QObject, ev: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if (
+            ev.type() == QEvent.Type.ShortcutOverride
+            and ev.key() == Qt.Key.Key_Space  # type: ignore[attr-defined]
+            and not ev.modifiers()  # type: ignore[attr-defined]
+            and isinstance(obj, (QAbstractButton, QComboBox))
+        ):
+            ev.accept()
+        return False
+
+
 class Actions:
     def __init__(self, w: MainWindow) -> None:
         self.w = w
@@ -106,6 +122,10 @@ class Actions:
         self.focus_library = act("&Library", "Ctrl+1", lambda: w.library.view.setFocus())
         self.focus_results = act("&Results", "Ctrl+2", w.focus_results)
         self.play = act("&Play / stop", "Space", w.audition.toggle, "play")
+        self._space = SpaceForControls(w)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self._space)
         self.stop = act("S&top", "Esc", w.audition.stop, "stop")
         self.louder = act("Volume &up", "Ctrl+Alt+Up", lambda: w.step_volume(1))
         self.quieter = act("Volume do&wn", "Ctrl+Alt+Down", lambda: w.step_volume(-1))

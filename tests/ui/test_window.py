@@ -486,3 +486,33 @@ def test_pressing_to_drag_the_current_row_does_not_replay_it(make_window: Any, l
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
                      pos=view.visualRect(view.currentIndex()).center())
     assert fired == [1]
+
+
+def test_space_presses_a_focused_button_and_plays_elsewhere(
+    make_window: Any, library: Any, qtbot: Any
+) -> None:
+    """Review 12: Space on a focused button or list box played the sample instead."""
+    from PySide6.QtWidgets import QPushButton
+
+    w = make_window(library)
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=5000)
+    _search(w, qtbot)
+    view = w.results.view
+    view.setFocus()
+    view.setCurrentIndex(w.results.model.index(0, 0))
+    qtbot.waitUntil(lambda: w.player.path is not None, timeout=5000)
+    w.audition.stop()
+    button = QPushButton("x", w.centralWidget())
+    button.show()
+    button.setFocus()
+    clicks: list[bool] = []
+    button.clicked.connect(lambda: clicks.append(True))
+    qtbot.keyClick(button, Qt.Key.Key_Space)
+    assert clicks and not w.player.is_playing()
+    view.setFocus()
+    played: list[bool] = []
+    w.commands.play.triggered.connect(lambda: played.append(True))
+    qtbot.keyClick(view, Qt.Key.Key_Space)  # on the results, Space plays
+    assert played
+    qtbot.waitUntil(w.player.is_playing, timeout=5000)
