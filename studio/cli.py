@@ -339,8 +339,11 @@ def _cmd_search(args: argparse.Namespace) -> int:
     from studio.core.search import Filters, Query
 
     queries = getattr(args, "queries", None) or []
+    if not queries and (args.category or args.word or args.min_length is not None
+                        or args.max_length is not None):
+        queries = [{}]  # filters alone: browse what passes them
     if not queries:
-        raise UsageError("give --like FILE or --text QUERY")
+        raise UsageError("give --like FILE, --text QUERY, or filters to browse by (--category…)")
     if args.k < 1:
         raise UsageError("-k must be at least 1")
     for q in queries:
@@ -423,6 +426,10 @@ def _one_line(path: str) -> str:
 def _print_result(res: Any) -> None:
     qd = res.query.describe()
     title = " + ".join(f"{k} {v!r}" if k == "text" else f"like {v}" for k, v in qd.items())
+    if not title:
+        from studio.core.search import describe_filters
+
+        title = f"browse {describe_filters(res.query.filters)}"
     shown = ""
     if res.total is not None and res.total > len(res.hits):
         shown = f"  {len(res.hits):,} of {res.total:,} matches (-k for more)"

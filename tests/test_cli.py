@@ -310,3 +310,18 @@ def test_an_empty_data_dir_does_not_open_the_app_on_the_default_library(tmp_path
                            text=True, timeout=60,
                            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
         assert r.returncode == 2 and "--data-dir needs a folder" in r.stderr
+
+
+def test_filters_alone_browse_the_library(indexed):
+    """Review 12: filters with no --like or --text were a usage error (the app showed
+    nothing); they browse what passes them, the likeliest of the category first."""
+    r = studio("search", "--category", "kick", "-k", "3", "--json", data_dir=indexed)
+    assert r.returncode == 0, r.stderr
+    res = json.loads(r.stdout)
+    assert len(res["results"]) == 3 and all(h["category"] == "kick" for h in res["results"])
+    scores = [h["score"] for h in res["results"]]
+    assert scores == sorted(scores, reverse=True)
+    r = studio("search", "--max-length", "0.2", data_dir=indexed)
+    assert r.returncode == 0 and r.stdout.startswith("browse 0.2 s or shorter"), r.stdout
+    durs = [float(line.split()[3].rstrip("s")) for line in r.stdout.splitlines()[1:] if line.strip()]
+    assert durs and all(d <= 0.2 for d in durs)

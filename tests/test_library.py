@@ -1193,3 +1193,18 @@ def test_like_with_words_studio_cannot_hear_says_so(lib, kit_copy):
     lib.index([str(kit_copy)], workers=1)
     res = lib.search(Query(like=[str(kit_copy / "Kick 01.wav")], text="xyzzy", k=5))
     assert res.hits and any("xyzzy" in n and "no drum or sound word" in n for n in res.notes)
+
+
+def test_filters_alone_browse_by_likelihood_then_name(lib, kit_copy):
+    lib.index([str(kit_copy)], workers=1)
+    res = lib.search(Query(k=50, filters=Filters(category="snare")))
+    assert res.hits and all(drums.may_be(("snare",), h.category, (h.analysis or {}).get("probs"))
+                            or h.category == "snare" for h in res.hits)
+    assert [h.score for h in res.hits] == sorted((h.score for h in res.hits), reverse=True)
+    assert res.total is not None and res.total >= len(res.hits)
+    short = lib.search(Query(k=200, filters=Filters(max_seconds=0.3))).hits
+    assert short and all(h.duration is not None and h.duration <= 0.3 + 1e-6 for h in short)
+    names = [h.path.lower() for h in short]
+    assert names == sorted(names)  # nothing to rank by: by name, as a file browser lists
+    with pytest.raises(QueryError, match="filters to browse by"):
+        lib.search(Query())

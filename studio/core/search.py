@@ -179,7 +179,7 @@ def _known_content(lib: Library, path: str) -> int | None:
     return lib.catalog.content_by_hash(h)
 
 
-def _describe(f: Filters) -> str:
+def describe_filters(f: Filters) -> str:
     """The filters in words: 'category clap, 0.5 s or longer, bright'."""
     parts = []
     if f.category:
@@ -204,8 +204,10 @@ class Searcher:
         t0 = time.perf_counter()
         if q.k <= 0:
             raise QueryError("-k must be at least 1")
-        if not q.like and not q.text:
-            raise QueryError("give a sample to search like, or words to search for")
+        if not q.like and not q.text and not q.filters.active():
+            raise QueryError(
+                "give a sample to search like, words to search for, or filters to browse by"
+            )
         try:
             if q.filters.category:
                 drums.filter_members(q.filters.category)
@@ -216,7 +218,9 @@ class Searcher:
             raise QueryError(str(e)) from None
         notes: list[str] = []  # for the user; searches may run on several threads at once
         total: int | None = None
-        if q.like:
+        if not q.like and not q.text:
+            hits, used, total = self._browse(q)
+        elif q.like:
             hits, used = self._like(q)
             if q.text and drums.hears_nothing(drums.parse_query(q.text)):
                 notes.append(
@@ -227,7 +231,7 @@ class Searcher:
         else:
             hits, used, total = self._text(q, notes)
         if not hits and not notes and q.filters.active():
-            notes.append(f"nothing in the library passes the filters ({_describe(q.filters)}): "
+            notes.append(f"nothing in the library passes the filters ({describe_filters(q.filters)}): "
                          "loosen them to see more")
         return SearchResult(q, hits, used, (time.perf_counter() - t0) * 1000, notes, total)
 
@@ -491,6 +495,43 @@ class Searcher:
                 total = (max(int(table.files_present()[order].sum()), len(hits))
                          if len(hits) >= q.k else len(hits))
                 return hits, used, total if counted else None
+            n *= 4
+
+    # ---- filters alone ---------------------------------------------------------------------
+    def _browse(self, q: Query) -> tuple[list[Hit], list[str], int | None]:
+        """Every sound that passes the filters, with no sample or words (XO's and Sononym's
+        "all kicks under 250 ms"): the likeliest of a category filter's drum first, else
+        those the word filters fit best, else by name. Review 12: setting only a filter
+        showed nothing at all."""
+        lib = self.lib
+        table = lib.content_table()
+        if not table.item_ids:
+            return [], ["filters"], 0
+        keep = np.flatnonzero(_filter_mask(q.filters, table))
+        sc = table.scores
+        score = np.ones(len(table.item_ids), np.float32)
+        if q.filters.category:
+            members = drums.filter_members(q.filters.category)
+            cols = [sc.categories.index(c) for c in members if c in sc.categories]
+            if cols:
+                score = sc.probs[:, cols].sum(axis=1).astype(np.float32)
+        elif q.filters.words:
+            cols = [sc.word_names.index(w) for w in q.filters.words if w in sc.word_names]
+            if cols:
+                score = sc.words[:, cols].mean(axis=1).astype(np.float32)
+        names = np.array([n.lower() for n in table.names], dtype=object)
+        order = keep[np.lexsort((names[keep], -score[keep]))]
+        n = max(q.k * 3, 64)
+        while True:
+            take = order[:n]
+            ids = [table.item_ids[i] for i in take]
+            rows = lib.catalog.item_rows(ids)
+            hits = self._hits(ids, score[take], rows, {}, q, set())
+            hits = [replace(h, start=0.0, end=h.duration) if h.duration else h for h in hits]
+            if len(hits) >= q.k or n >= len(order):
+                total = (max(int(table.files_present()[order].sum()), len(hits))
+                         if len(hits) >= q.k else len(hits))
+                return hits, ["filters"], total
             n *= 4
 
     # ---- shared --------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 Shortcuts: Ctrl+O add folder · Ctrl+F / Ctrl+L search field · F or Ctrl+Shift+F find similar ·
 Space play/stop · Esc stop · ↑/↓ move and play · Ctrl+1 library · Ctrl+2 results ·
 Ctrl+Shift+P auto-play · Ctrl+Alt+Up/Down volume · Ctrl+C copy paths · Ctrl+Shift+R show in
-folder · Ctrl+R rescan · Ctrl+. stop indexing · Ctrl+Q quit.
+folder · Ctrl+Shift+Backspace clear filters · Ctrl+R rescan · Ctrl+. stop indexing ·
+Ctrl+Q quit.
 """
 
 from __future__ import annotations
@@ -117,6 +118,8 @@ class Actions:
         self.find_similar = act("&Find similar", ["F", "Ctrl+Shift+F"], self._find_similar,
                                 "similar")
         self.clear_like = act("Search by &words only", None, w.clear_like)
+        self.clear_filters = act("C&lear filters", "Ctrl+Shift+Backspace",
+                                 w.search_bar.clear_filters)
         self.copy = act("&Copy paths", QKeySequence.StandardKey.Copy, self._copy)
         self.reveal = act("Show in &folder", "Ctrl+Shift+R", self._reveal)
         self.focus_library = act("&Library", "Ctrl+1", lambda: w.library.view.setFocus())
@@ -145,6 +148,7 @@ class Actions:
         mb = w.menuBar()
         self._menu(mb.addMenu("&File"), self.add_folder, self.demo, None, self.quit)
         self._menu(mb.addMenu("&Search"), self.focus_search, self.find_similar, self.clear_like,
+                   self.clear_filters,
                    None, self.copy, self.reveal, None, self.focus_library, self.focus_results)
         self.audition_menu = self._menu(mb.addMenu("&Audition"), self.play, self.stop,
                                         self.auto_play, None, self.louder, self.quieter)

@@ -44,6 +44,8 @@ from studio.ui.searching import SearchController
 from studio.ui.status import StatusPanel
 from studio.ui.worker import notifier, start_worker
 
+EMPTY_LIBRARY_NOTICE = ("Nothing to search yet: the library is empty. Add the folders where "
+                        "your samples live (or try the demo kit), then ask again.")
 NOT_AUDIO = ("{name} is not an audio file Studio can read. Drop WAV, AIFF, FLAC, MP3 or "
              "OGG files to find similar samples, or a folder to add it to the library.")
 
@@ -321,10 +323,11 @@ class MainWindow(QMainWindow):
     # ---- search ------------------------------------------------------------------------------
     def query(self) -> Query | None:
         text = self.search_bar.text() or None
-        if not self.like and not text:
-            return None
+        filters = self.search_bar.filters()
+        if not self.like and not text and not filters.active():
+            return None  # filters alone browse what passes them (review 12: they showed nothing)
         q = Query(like=list(self.like), text=text, k=self.settings.get(S.RESULT_COUNT),
-                  filters=self.search_bar.filters())
+                  filters=filters)
         if self._more_for is None or not _same_query(self._more_for, q):
             self._more_for, self._more = q, 0  # another question: the first page again
         return replace(q, k=q.k + self._more)
@@ -338,6 +341,11 @@ class MainWindow(QMainWindow):
             self.results.set_hits([])
             self.results.set_header("Drop a sample anywhere, or describe a sound")
             self.results.show_welcome(not self.lib.roots())  # the first-run page comes back
+            return
+        if not self.lib.roots():
+            self.searcher.cancel()
+            self.results.set_hits([])
+            self.results.show_welcome(True, EMPTY_LIBRARY_NOTICE)
             return
         self.results.show_welcome(False)
         self.searcher.search(q)

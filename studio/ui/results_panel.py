@@ -36,6 +36,12 @@ class WelcomePage(QWidget):
                       "describe a sound in the search field.")
         text.setObjectName("welcomeText")
         text.setWordWrap(True)
+        # Why the page is back: a search asked of a library with no folders (review 12: a
+        # drop on it showed an empty table, "0 results", and nothing more).
+        self.notice = QLabel()
+        self.notice.setObjectName("welcomeNotice")
+        self.notice.setWordWrap(True)
+        self.notice.setVisible(False)
         self.add_button = QPushButton(style.icon("add"), "Add folder…")
         self.add_button.setObjectName("primary")
         self.add_button.clicked.connect(self.add_requested)
@@ -50,6 +56,7 @@ class WelcomePage(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(32, 32, 32, 32)
         lay.addStretch(1)
+        lay.addWidget(self.notice)
         lay.addWidget(title)
         lay.addWidget(text)
         lay.addSpacing(12)
@@ -98,7 +105,9 @@ class ResultsArea(QStackedWidget):
         self.addWidget(self.welcome)
         self.addWidget(page)
 
-    def show_welcome(self, on: bool) -> None:
+    def show_welcome(self, on: bool, notice: str = "") -> None:
+        self.welcome.notice.setText(notice)
+        self.welcome.notice.setVisible(bool(notice))
         self.setCurrentWidget(self.welcome if on else self.results_page)
 
     def set_hits(self, hits: list, keep: tuple[list[str], str | None] | None = None) -> None:

@@ -111,6 +111,22 @@ class SearchBar(QWidget):
         return Filters(category=self.category.currentData(), min_seconds=lo, max_seconds=hi,
                        words=words)
 
+    def clear_filters(self) -> bool:
+        """Every filter back to 'any', in one change; whether any was set."""
+        was = self.filters().active()
+        for w in (self.category, self.length, *self._word_actions):
+            w.blockSignals(True)
+        self.category.setCurrentIndex(0)
+        self.length.setCurrentIndex(0)
+        for a in self._word_actions:
+            a.setChecked(False)
+        for w in (self.category, self.length, *self._word_actions):
+            w.blockSignals(False)
+        self.words.setText("words")
+        if was:
+            self.changed.emit()
+        return was
+
     def flush(self) -> None:
         """Fire a pending debounced change now."""
         if self._timer.isActive():

@@ -27,9 +27,19 @@ def describe(q: Query, n: int, total: int | None = None) -> str:
     elif q.text:
         head = f'"{q.text}"'
     else:
-        head = "Results"
-    if q.filters.category:
-        head += f" · {category_label(q.filters.category)}"
+        head = "All sounds"
+    f = q.filters
+    if f.category:
+        head += f" · {category_label(f.category)}"
+    # Every filter shows, so a short list says why (review 12: only the category did).
+    if f.min_seconds is not None and f.max_seconds is not None:
+        head += f" · {f.min_seconds:g}–{f.max_seconds:g} s"
+    elif f.min_seconds is not None:
+        head += f" · > {f.min_seconds:g} s"
+    elif f.max_seconds is not None:
+        head += f" · < {f.max_seconds:g} s"
+    if f.words:
+        head += " · " + ", ".join(f.words)
     count = f"{n:,} of {total:,}" if total is not None and total > n else f"{n:,}"
     return f"{head} — {count} {'result' if count == '1' else 'results'}"
 

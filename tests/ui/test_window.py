@@ -516,3 +516,34 @@ def test_space_presses_a_focused_button_and_plays_elsewhere(
     qtbot.keyClick(view, Qt.Key.Key_Space)  # on the results, Space plays
     assert played
     qtbot.waitUntil(w.player.is_playing, timeout=5000)
+
+
+def test_a_filter_alone_browses_and_the_header_names_every_filter(
+    make_window: Any, library: Any, qtbot: Any
+) -> None:
+    """Review 12: a category with an empty search field showed nothing, and the header named
+    only the category while a length or word filter hid most results."""
+    w = make_window(library)
+    bar = w.search_bar
+    bar.category.setCurrentIndex(bar.category.findData("kick"))
+    qtbot.waitUntil(lambda: rows(w) >= 3, timeout=5000)
+    cats = {w.results.model.hits[r].category for r in range(rows(w))}
+    assert cats == {"kick"}, cats
+    assert w.results.header.text().startswith("All sounds · ")
+    bar.length.setCurrentIndex(1)  # "< 0.25 s"
+    qtbot.waitUntil(lambda: "< 0.25 s" in w.results.header.text(), timeout=5000)
+    w.commands.clear_filters.trigger()
+    assert not bar.filters().active()
+    qtbot.waitUntil(lambda: rows(w) == 0, timeout=5000)  # nothing asked: the list empties
+
+
+def test_a_drop_on_an_empty_library_says_to_add_a_folder(
+    make_window: Any, empty_library: Any, qtbot: Any, sample_folder: Any
+) -> None:
+    """Review 12: a drop with no library showed an empty table and '0 results'."""
+    w = make_window(empty_library)
+    kick = next(str(p) for p in sorted(sample_folder.rglob("*.wav")))
+    drop(w, [kick])
+    assert w.results.currentWidget() is w.results.welcome
+    assert "library is empty" in w.results.welcome.notice.text()
+    assert w.results.welcome.notice.isVisibleTo(w.results.welcome)
