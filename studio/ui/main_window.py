@@ -44,6 +44,7 @@ from studio.ui.searching import SearchController
 from studio.ui.status import StatusPanel
 from studio.ui.worker import notifier, start_worker
 
+
 def _import_plotting(_job: object) -> None:
     import pyqtgraph  # noqa: F401
 
