@@ -12,7 +12,14 @@ from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent
+from PySide6.QtGui import (
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QMoveEvent,
+    QResizeEvent,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -49,6 +56,7 @@ def _import_plotting(_job: object) -> None:
     import pyqtgraph  # noqa: F401
 
 
+LAYOUT_SAVE_MS = 1500
 EMPTY_LIBRARY_NOTICE = ("Nothing to search yet: the library is empty. Add the folders where "
                         "your samples live (or try the demo kit), then ask again.")
 NOT_AUDIO = ("{name} is not an audio file Studio can read. Drop WAV, AIFF, FLAC, MP3 or "
@@ -112,6 +120,14 @@ class MainWindow(QMainWindow):
         self.split.setStretchFactor(1, 1)
         self.split.setSizes([240, 760])
         self.right.setSizes([420, 260])
+        # The layout is saved soon after it changes, not only on close: a crash, a kill or a
+        # logout lost it (review 12).
+        self._layout_timer = QTimer(self)
+        self._layout_timer.setSingleShot(True)
+        self._layout_timer.setInterval(LAYOUT_SAVE_MS)
+        self._layout_timer.timeout.connect(self.save_settings)
+        for sp in (self.split, self.right):
+            sp.splitterMoved.connect(lambda *_a: self._layout_changed())
         central = QWidget()
         lay = QVBoxLayout(central)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -163,6 +179,18 @@ class MainWindow(QMainWindow):
     def save_settings(self) -> None:
         self.settings.set(S.AUTO_PLAY, self.audition.auto_play)
         window_state.save(self, self.settings, (self.split, self.right))
+
+    def _layout_changed(self) -> None:
+        if self._shown_once and not self._closed:
+            self._layout_timer.start()
+
+    def resizeEvent(self, ev: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(ev)
+        self._layout_changed()
+
+    def moveEvent(self, ev: QMoveEvent) -> None:  # noqa: N802 (Qt's name)
+        super().moveEvent(ev)
+        self._layout_changed()
 
     def showEvent(self, ev: QShowEvent) -> None:
         super().showEvent(ev)
@@ -419,7 +447,8 @@ class MainWindow(QMainWindow):
         if keep is not None and self._scroll_back is not None:
             self.results.view.verticalScrollBar().setValue(self._scroll_back)
         self._scroll_back = None
-        self.status.say(f"{len(res.hits):,} results in {res.ms:.0f} ms "
+        n = len(res.hits)
+        self.status.say(f"{n:,} {'result' if n == 1 else 'results'} in {res.ms:.0f} ms "
                         f"({', '.join(res.embedders)})")
 
     def _search_failed(self, why: str) -> None:

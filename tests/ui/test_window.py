@@ -547,3 +547,17 @@ def test_a_drop_on_an_empty_library_says_to_add_a_folder(
     assert w.results.currentWidget() is w.results.welcome
     assert "library is empty" in w.results.welcome.notice.text()
     assert w.results.welcome.notice.isVisibleTo(w.results.welcome)
+
+
+def test_the_layout_is_saved_soon_after_it_changes_not_only_on_close(
+    make_window: Any, library: Any, qtbot: Any
+) -> None:
+    """Review 12: after a kill, the window's size and splitters were lost (saved only in
+    closeEvent)."""
+    from studio.ui.settings import Settings
+
+    w = make_window(library)
+    w.split.setSizes([333, 700])
+    w.split.splitterMoved.emit(333, 1)  # what dragging the handle sends
+    qtbot.waitUntil(lambda: Settings(library.data_dir).get(S.SPLIT_MAIN)[:1] == [w.split.sizes()[0]],
+                    timeout=5000)
