@@ -425,11 +425,10 @@ def _one_line(path: str) -> str:
 
 def _print_result(res: Any) -> None:
     qd = res.query.describe()
-    title = " + ".join(f"{k} {v!r}" if k == "text" else f"like {v}" for k, v in qd.items())
-    if not title:
-        from studio.core.search import describe_filters
-
-        title = f"browse {describe_filters(res.query.filters)}"
+    title = " + ".join(
+        f"text {v!r}" if k == "text" else f"browse {v}" if k == "browse" else f"like {v}"
+        for k, v in qd.items()
+    )
     shown = ""
     if res.total is not None and res.total > len(res.hits):
         shown = f"  {len(res.hits):,} of {res.total:,} matches (-k for more)"

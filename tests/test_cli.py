@@ -318,6 +318,7 @@ def test_filters_alone_browse_the_library(indexed):
     r = studio("search", "--category", "kick", "-k", "3", "--json", data_dir=indexed)
     assert r.returncode == 0, r.stderr
     res = json.loads(r.stdout)
+    assert res["query"] == {"browse": "category kick"}
     assert len(res["results"]) == 3 and all(h["category"] == "kick" for h in res["results"])
     scores = [h["score"] for h in res["results"]]
     assert scores == sorted(scores, reverse=True)

@@ -87,6 +87,8 @@ class Query:
             d["like"] = self.like[0] if len(self.like) == 1 else list(self.like)
         if self.text:
             d["text"] = self.text
+        if not d and self.filters.active():
+            d["browse"] = describe_filters(self.filters)
         return d
 
 

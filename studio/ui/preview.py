@@ -104,6 +104,11 @@ class PreviewPanel(QWidget):
         self.volume.setToolTip(f"Audition volume: {db} (Ctrl+Alt+Up / Down)")
         self.volume_changed.emit(g)
 
+    def plots_ready(self) -> bool:
+        """Whether the waveform and spectrogram are built (the window builds them once
+        pyqtgraph's import, on a thread after launch, is done)."""
+        return self._wave is not None
+
     def ensure_plots(self) -> None:
         if self._wave is not None:
             return

@@ -111,6 +111,7 @@ def make_window(qtbot: Any) -> Iterator[Callable[..., Any]]:
         if show:
             w.show()
             qtbot.waitUntil(lambda: w.player.error != "not started", timeout=5000)
+            qtbot.waitUntil(w.preview.plots_ready, timeout=10000)
         return w
 
     yield make
