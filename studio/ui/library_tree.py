@@ -118,6 +118,11 @@ def _list_rows(job: Job, folder: str) -> tuple[int | None, list[QStandardItem] |
     return stamp, [_item(path, is_dir) for path, is_dir in entries]
 
 
+def _relist(job: Job, folder: str) -> tuple[int | None, list[tuple[str, bool]] | str]:
+    """On a worker: the folder's mtime, then what it shows (paths), or why it cannot be read."""
+    return _mtime(folder), _listing(folder)
+
+
 class LibraryModel(QStandardItemModel):
     """Library folders, each listed lazily (a folder is read when first expanded, on a worker).
 
@@ -128,7 +133,9 @@ class LibraryModel(QStandardItemModel):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._queue: list[tuple[QPersistentModelIndex, str]] = []
+        # (where, folder, refresh): a first listing, or a refresh of a listed folder.
+        self._queue: list[tuple[QPersistentModelIndex, str, bool]] = []
+        self._refreshing: set[str] = set()  # folders queued for a refresh
         self._listing = False
         self._turn = 0  # which listing holds the queue
 
@@ -160,13 +167,13 @@ class LibraryModel(QStandardItemModel):
             item.child(0).setText(_LISTING)
         # One listing at a time, in the order asked ("*" expands a whole tree: not a
         # thread per folder).
-        self._queue.append((QPersistentModelIndex(index), item.data(PATH_ROLE)))
+        self._queue.append((QPersistentModelIndex(index), item.data(PATH_ROLE), False))
         self._next_listing()
 
     def _next_listing(self) -> None:
         if self._listing or not self._queue:
             return
-        where, folder = self._queue.pop(0)
+        where, folder, refresh = self._queue.pop(0)
         self._listing = True
         self._turn += 1
         turn = self._turn
@@ -180,14 +187,18 @@ class LibraryModel(QStandardItemModel):
 
         QTimer.singleShot(SLOW_LISTING_MS, self, give_way)
 
-        def done(stamp: int | None, rows: list[QStandardItem] | str) -> None:
+        def done(stamp: int | None, rows: Any) -> None:
             if self._turn == turn:
                 self._listing = False
-            self._listed(where, folder, stamp, rows)
+            if refresh:
+                self._relisted(where, folder, stamp, rows)
+            else:
+                self._listed(where, folder, stamp, rows)
             self._next_listing()
 
-        start_worker(_list_rows, folder, title="Listing a folder", parent=self,
-                     on_result=lambda r: done(*r), on_error=lambda e: done(None, str(e)))
+        start_worker(_relist if refresh else _list_rows, folder, title="Listing a folder",
+                     parent=self, on_result=lambda r: done(*r),
+                     on_error=lambda e: done(None, str(e)))
 
     def _listed(self, where: QPersistentModelIndex, folder: str, stamp: int | None,
                 rows: list[QStandardItem] | str) -> None:
@@ -211,28 +222,39 @@ class LibraryModel(QStandardItemModel):
         self.folder_listed.emit(folder)
 
     def refresh_loaded(self) -> None:
-        """Re-read every folder already listed: files that arrived or left since."""
+        """Re-read every folder already listed whose files came or went since (its mtime
+        changed): on the listing worker, in turn with the folders being expanded. Read on
+        the GUI thread, a folder of 20k files took ~120 ms at the end of every index run."""
         stack = [self.item(r) for r in range(self.rowCount())]
         while stack:
             item = stack.pop()
             if not _loaded(item):
                 continue
-            stamp = _mtime(item.data(PATH_ROLE))
-            if stamp is not None and stamp == item.data(LISTED_ROLE):
-                # Nothing arrived or left (that changes a folder's mtime): no re-listing,
-                # which costs ~120 ms on the GUI thread for a folder of 20k files.
-                stack += _subfolders(item)
-                continue
-            entries = _listing(item.data(PATH_ROLE))
-            if isinstance(entries, str):
-                continue  # unreadable for now: keep what was listed, and try again next time
-            item.setData(stamp, LISTED_ROLE)
-            keep = {p for p, _ in entries}
-            for row in reversed(range(item.rowCount())):
-                if item.child(row).data(PATH_ROLE) not in keep:
-                    item.removeRow(row)
-            self._merge(item, entries)
             stack += _subfolders(item)
+            folder = item.data(PATH_ROLE)
+            stamp = _mtime(folder)
+            if stamp is not None and stamp == item.data(LISTED_ROLE) or folder in self._refreshing:
+                continue
+            self._refreshing.add(folder)
+            self._queue.append((QPersistentModelIndex(item.index()), folder, True))
+        self._next_listing()
+
+    def _relisted(self, where: QPersistentModelIndex, folder: str, stamp: int | None,
+                  entries: list[tuple[str, bool]] | str) -> None:
+        self._refreshing.discard(folder)
+        item = (self.itemFromIndex(self.index(where.row(), 0, where.parent()))
+                if where.isValid() else None)
+        if item is None or item.data(PATH_ROLE) != folder or not _loaded(item):
+            return  # gone from the tree meanwhile (its parent's refresh removed it)
+        if isinstance(entries, str):
+            return  # unreadable for now: keep what was listed, and try again next time
+        item.setData(stamp, LISTED_ROLE)
+        keep = {p for p, _ in entries}
+        for row in reversed(range(item.rowCount())):
+            if item.child(row).data(PATH_ROLE) not in keep:
+                item.removeRow(row)
+        self._merge(item, entries)
+        self.folder_listed.emit(folder)
 
     def _merge(self, parent: QStandardItem | None, entries: list[tuple[str, bool]]) -> None:
         """Insert the `entries` (in display order) that `parent` (None: the top level, the

@@ -456,14 +456,25 @@ def test_tree_refresh_lists_only_folders_that_changed(qtbot: Any, tmp_path: Path
     m.set_roots([str(tmp_path)])
     with qtbot.waitSignal(m.folder_listed, timeout=5000):
         m.populate(m.index(0, 0))
+    import threading
+
     listed: list[str] = []
+    on_gui: list[bool] = []
     real = lt._listing
-    monkeypatch.setattr(lt, "_listing", lambda f: listed.append(f) or real(f))
+
+    def spy(f: str) -> Any:
+        listed.append(f)
+        on_gui.append(threading.current_thread() is threading.main_thread())
+        return real(f)
+
+    monkeypatch.setattr(lt, "_listing", spy)
     m.refresh_loaded()
     assert listed == []
     (tmp_path / "b.wav").write_bytes(b"")
-    m.refresh_loaded()
+    with qtbot.waitSignal(m.folder_listed, timeout=5000):
+        m.refresh_loaded()
     assert listed == [str(tmp_path)] and m.item(0).rowCount() == 3
+    assert on_gui == [False]  # read on the listing worker, not the GUI thread
 
 
 def test_a_word_ticked_during_a_refresh_is_ranked_by_match(
@@ -503,7 +514,8 @@ def test_a_folder_that_failed_to_list_once_is_listed_again(qtbot: Any, tmp_path:
         m.populate(m.index(0, 0))
     assert m.item(0).child(0).text() == "cannot read: Input/output error"
     monkeypatch.setattr(lt, "_listing", real)
-    m.refresh_loaded()
+    with qtbot.waitSignal(m.folder_listed, timeout=5000):
+        m.refresh_loaded()
     assert [m.item(0).child(r).text() for r in range(m.item(0).rowCount())] == ["a.wav"]
 
 
