@@ -196,9 +196,11 @@ class LibraryModel(QStandardItemModel):
                 self._listed(where, folder, stamp, rows)
             self._next_listing()
 
+        # Abandonable: a share that stopped answering holds its scandir() forever, and
+        # quitting waited up to 30 s for it. A listing leaves nothing half-written behind.
         start_worker(_relist if refresh else _list_rows, folder, title="Listing a folder",
                      parent=self, on_result=lambda r: done(*r),
-                     on_error=lambda e: done(None, str(e)))
+                     on_error=lambda e: done(None, str(e)), abandonable=True)
 
     def _listed(self, where: QPersistentModelIndex, folder: str, stamp: int | None,
                 rows: list[QStandardItem] | str) -> None:

@@ -726,3 +726,33 @@ def test_a_folder_that_hangs_does_not_hold_the_others(qtbot: Any, tmp_path: Path
     with qtbot.waitSignal(m.folder_listed, timeout=5000):
         gate.set()  # the share answers at last
     assert m.item(0).child(0).text() == "a.wav"
+
+
+def test_quitting_does_not_wait_for_a_listing_that_hangs(qtbot: Any, tmp_path: Path,
+                                                        monkeypatch: Any) -> None:
+    """A folder on a share that stopped answering kept its listing thread in scandir(), and
+    quitting waited 30 s for it."""
+    import threading
+    import time
+
+    from studio.ui import library_tree as lt
+    from studio.ui import worker
+
+    release = threading.Event()
+    entered = threading.Event()
+
+    def hung(folder: str) -> Any:
+        entered.set()
+        release.wait(20)
+        return []
+
+    monkeypatch.setattr(lt, "_listing", hung)
+    m = lt.LibraryModel()
+    m.set_roots([str(tmp_path)])
+    m.populate(m.index(0, 0))
+    assert entered.wait(5)
+    t = time.monotonic()
+    worker.stop_all(timeout_ms=30000)
+    took = time.monotonic() - t
+    release.set()
+    assert took < 2.0, f"quitting waited {took:.1f} s for a hung listing"
