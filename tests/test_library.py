@@ -228,8 +228,9 @@ def test_index_is_rebuilt_from_catalog_when_deleted(data_dir, kit_copy):
 def test_upgrade_reembeds_and_reanalyses_what_an_older_version_made(
     data_dir, kit_copy, analysis_too
 ):
-    # With a long one-shot whose loudest hit comes late: its vector must still match.
-    y = np.concatenate([0.2 * voice("snare", 3), np.zeros(SR), voice("kick", 4)])
+    # With a long one-shot whose loudest hit comes late, after the 4 s the built-in embedder
+    # hears (the back-fill reads no more than that): its vector must still match.
+    y = np.concatenate([0.2 * voice("snare", 3), np.zeros(4 * SR), voice("kick", 4)])
     sf.write(kit_copy / "Late 01.wav", y.astype(np.float32), SR)
     lib = Library(data_dir)
     lib.index([str(kit_copy)], workers=1)
