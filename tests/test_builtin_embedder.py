@@ -133,3 +133,18 @@ def test_dev_corpus_precision_well_above_chance(tmp_path: Path) -> None:
     precision = float((cls[nn] == cls[:, None]).mean())
     chance = float(sum((cls == c).mean() ** 2 for c in set(cls)))
     assert precision > max(0.6, 3 * chance), (precision, chance)
+
+
+def test_a_sound_after_seconds_of_silence_is_heard_not_the_silence() -> None:
+    """Review 13: v3 heard only the first 4 s from the file's start, so every hit after 4 s
+    of silence got the vector of silence: all such files matched each other at 1.0."""
+    from studio.core import drums
+
+    gap = np.zeros(5 * SR, np.float32)
+    k, c = kick(), hat(decay=0.3)
+    late_k, late_c = np.concatenate([gap, k]), np.concatenate([gap, c])
+    assert float(features(late_k) @ features(k)) > 0.97  # 64 samples of lead-in differ
+    assert float(features(late_c) @ features(c)) > 0.97
+    assert float(features(late_k) @ features(late_c)) < 0.9
+    a = drums.analyze(late_k, SR)
+    assert a["category"] == drums.analyze(k, SR)["category"] != "other"

@@ -1209,3 +1209,16 @@ def test_filters_alone_browse_by_likelihood_then_name(lib, kit_copy):
     assert names == sorted(names)  # nothing to rank by: by name, as a file browser lists
     with pytest.raises(QueryError, match="filters to browse by"):
         lib.search(Query())
+
+
+def test_like_this_but_brighter_with_a_pack_name_narrows_to_the_pack(lib, kit_copy):
+    """Review 13: with a sound word, the steering dropped the name words ("brighter, zed"
+    ranked as "brighter")."""
+    pack = kit_copy / "Zed Pack"
+    pack.mkdir()
+    for i in range(3):
+        sf.write(pack / f"s{i}.wav", voice("snare", 600 + i), SR)
+    lib.index([str(kit_copy)], workers=1)
+    snare = str(kit_copy / "Snare 01.wav")
+    hits = lib.search(Query(like=[snare], text="brighter zed", k=3)).hits
+    assert {os.path.dirname(h.path) for h in hits} == {str(pack)}, [h.path for h in hits]

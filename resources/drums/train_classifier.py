@@ -59,6 +59,7 @@ AUGMENT = 3
 # Augmented copies count this much each relative to an original file.
 AUG_WEIGHT = 0.5
 SEED = 0
+READ_SECONDS = 10.0  # read this much: a sound may start late, and is heard from its start
 EMB_K = 9  # the embedding vote: neighbours, and its weight against the rest
 EMB_WEIGHT = 0.25
 
@@ -103,10 +104,11 @@ def corpus_features(
         manifest = list(csv.DictReader(f))
     fixed = corrected_labels(manifest)
     for r, label in zip(manifest, fixed, strict=True):
-        a = decode(corpus / r["path"], sr=ANALYSIS_SR, max_seconds=ANALYSIS_SECONDS)
-        feats.append(feature_vector(measure(a.samples, ANALYSIS_SR), a.duration))
+        a = decode(corpus / r["path"], sr=ANALYSIS_SR, max_seconds=READ_SECONDS)
+        head = builtin.heard(a.samples)  # what analyze() measures: from where the sound starts
+        feats.append(feature_vector(measure(head, ANALYSIS_SR), a.duration))
         for _ in range(augment_copies):
-            ya, da = augment(a.samples, a.duration, rng)
+            ya, da = augment(head, a.duration, rng)
             aug.append(feature_vector(measure(ya, ANALYSIS_SR), da))
             src.append(len(rows))
         rows.append(
@@ -121,7 +123,7 @@ def corpus_raw_embeddings(corpus: Path, rows: list[dict]) -> np.ndarray:
     vote reads (project them with builtin.project and a fitted or the shipped projection)."""
     out = []
     for r in rows:
-        a = decode(corpus / r["path"], sr=builtin.SAMPLE_RATE, max_seconds=ANALYSIS_SECONDS)
+        a = decode(corpus / r["path"], sr=builtin.SAMPLE_RATE, max_seconds=READ_SECONDS)
         out.append(builtin.raw_features(a.samples))
     return np.stack(out)
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from studio.core import drums
 from studio.core.audio import DecodeError, decode
-from studio.core.drums.features import clean, measure
+from studio.core.drums.features import measure
 from studio.core.embedders import builtin
 from studio.core.scanner import content_hash
 
@@ -59,12 +59,11 @@ def _analyze(path: str) -> FileAnalysis:
     y, sr = audio.samples, audio.sr
     if not np.any(y):
         return FileAnalysis(path, error=SILENT)
-    # The embedder and the category model hear the same head (the first ANALYSIS_SECONDS):
-    # it is measured once, and its embedding is a one-shot's vector and evidence for its
-    # category.
+    # The embedder and the category model hear the same head (ANALYSIS_SECONDS from where
+    # the sound starts, builtin.heard): it is measured once, and its embedding is a
+    # one-shot's vector and evidence for its category.
     assert sr == drums.ANALYSIS_SR and builtin.MAX_SECONDS == drums.ANALYSIS_SECONDS
-    head = clean(y)[: int(drums.ANALYSIS_SECONDS * sr)]
-    m = measure(head, sr)
+    m = measure(builtin.heard(y), sr)
     whole = builtin.features(y, m)
     an = drums.analyze(y, sr, duration=audio.duration, embedding=whole, measured=m)
     analysed = min(audio.duration, len(y) / sr)

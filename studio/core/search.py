@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from studio.core import drums
-from studio.core.analysis import SILENT
+from studio.core.analysis import MAX_ANALYSED_SECONDS, SILENT
 from studio.core.audio import DecodeError, decode
 from studio.core.paths import is_inside, search_name
 from studio.core.scanner import FULL_HASH_BYTES, content_hash
@@ -285,7 +285,8 @@ class Searcher:
                 an = lib.catalog.analysis_of(row.content_id)  # type: ignore[union-attr, arg-type]
             if an is None:
                 try:
-                    a = decode(ap, sr=drums.ANALYSIS_SR, max_seconds=drums.ANALYSIS_SECONDS)
+                    # As far as the indexer reads: the sound may start late (review 13).
+                    a = decode(ap, sr=drums.ANALYSIS_SR, max_seconds=MAX_ANALYSED_SECONDS)
                 except DecodeError as e:
                     raise QueryError(f"{p}: {e.reason}") from None
                 if not np.any(a.samples):  # nothing to be like (the indexer skips it too)

@@ -188,7 +188,7 @@ class Upkeep:
                             p,
                             sr=emb.sample_rate,
                             offset_seconds=s,
-                            max_seconds=min(span, emb.max_seconds) + (0.05 if whole_item else 0.0),
+                            max_seconds=span + 0.05 if whole_item else min(span, emb.max_seconds),
                         )
                     except DecodeError as err:
                         if not is_access_error(err.reason):

@@ -92,16 +92,32 @@ def _show_items(uris: list[str], folders: list[str]) -> bool:
 
 
 class SpaceForControls(QObject):
-    """Space plays and stops, except on a control that Space works: a focused button,
-    check box or list box gets its Space (review 12: Tab to "Add folder…", Space, and the
-    sample played instead of the dialog opening)."""
+    """Space plays and stops, except on a control the keyboard moved to: a button, check box
+    or list box reached with Tab gets its Space (review 12: Tab to "Add folder…", Space, and
+    the sample played instead of the dialog opening). One focused by a click (picking a
+    category with the mouse) leaves Space to audition (review 13)."""
+
+    _KEYBOARD = (Qt.FocusReason.TabFocusReason, Qt.FocusReason.BacktabFocusReason,
+                 Qt.FocusReason.ShortcutFocusReason)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._by_keyboard: QObject | None = None  # the control the keyboard focused last
 
     def eventFilter(self, obj: QObject, ev: QEvent) -> bool:  # noqa: N802 (Qt's name)
-        if (
-            ev.type() == QEvent.Type.ShortcutOverride
+        t = ev.type()
+        if t == QEvent.Type.FocusIn and isinstance(obj, (QAbstractButton, QComboBox)):
+            reason = ev.reason()  # type: ignore[attr-defined]
+            if reason in self._KEYBOARD:
+                self._by_keyboard = obj
+            elif reason not in (Qt.FocusReason.ActiveWindowFocusReason,
+                                Qt.FocusReason.PopupFocusReason):
+                self._by_keyboard = None  # a click (a window coming back keeps it)
+        elif (
+            t == QEvent.Type.ShortcutOverride
             and ev.key() == Qt.Key.Key_Space  # type: ignore[attr-defined]
             and not ev.modifiers()  # type: ignore[attr-defined]
-            and isinstance(obj, (QAbstractButton, QComboBox))
+            and obj is self._by_keyboard
         ):
             ev.accept()
         return False

@@ -505,7 +505,7 @@ def test_space_presses_a_focused_button_and_plays_elsewhere(
     w.audition.stop()
     button = QPushButton("x", w.centralWidget())
     button.show()
-    button.setFocus()
+    button.setFocus(Qt.FocusReason.TabFocusReason)  # reached with Tab
     clicks: list[bool] = []
     button.clicked.connect(lambda: clicks.append(True))
     qtbot.keyClick(button, Qt.Key.Key_Space)
@@ -516,6 +516,14 @@ def test_space_presses_a_focused_button_and_plays_elsewhere(
     qtbot.keyClick(view, Qt.Key.Key_Space)  # on the results, Space plays
     assert played
     qtbot.waitUntil(w.player.is_playing, timeout=5000)
+    # Review 13: a list box clicked with the mouse (a category picked) keeps focus, and
+    # Space must still audition, not open it.
+    w.audition.stop()
+    combo = w.search_bar.length
+    combo.setFocus(Qt.FocusReason.MouseFocusReason)
+    played.clear()
+    qtbot.keyClick(combo, Qt.Key.Key_Space)
+    assert played and not combo.view().isVisible()
 
 
 def test_a_filter_alone_browses_and_the_header_names_every_filter(

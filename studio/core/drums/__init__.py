@@ -95,6 +95,8 @@ def _loop_hit_probs(y: np.ndarray, starts: list[int], model: Model) -> dict[str,
         seg = y[a : min(end, a + int(LOOP_HIT_SECONDS * ANALYSIS_SR))]
         if seg.size < int(0.02 * ANALYSIS_SR):
             continue
+        if builtin.SAMPLE_RATE == ANALYSIS_SR:
+            seg = builtin.heard(seg)  # what the embedding vote hears: measured for both
         m = measure(seg, ANALYSIS_SR)
         if m["silent"]:
             continue
@@ -222,7 +224,12 @@ def analyze(
         if duration and np.isfinite(duration) and duration > 0
         else y.size / ANALYSIS_SR
     )
-    head = y[: int(ANALYSIS_SECONDS * ANALYSIS_SR)]
+    # From where the sound starts, as the embedder hears it: a hit after 4 s of silence was
+    # measured as silence ("other"; review 13).
+    if builtin.SAMPLE_RATE == ANALYSIS_SR:
+        head = builtin.heard(y)
+    else:
+        head = y[: int(ANALYSIS_SECONDS * ANALYSIS_SR)]
     m = measure(head, ANALYSIS_SR) if measured is None else measured
     if m["silent"]:
         return _empty(dur)

@@ -468,20 +468,25 @@ def score_table(query: Query, table: ScoreTable) -> np.ndarray:
             if rows is not None:
                 hits[rows] += 1.0
         s = (s + 0.05 * hits / len(want)) / 1.05
-    # Free words that some names hold narrow the ranking to those sounds: "Audiophob kick"
-    # puts that pack's kicks first (its one kick ranked 29th of the library's kicks).
+    return np.clip(_narrow_by_names(query, table, s), 0.0, 1.0).astype(np.float32)
+
+
+def _narrow_by_names(query: Query, table: ScoreTable, s: np.ndarray) -> np.ndarray:
+    """Free words that some names hold narrow the ranking to those sounds: "Audiophob kick"
+    puts that pack's kicks first (its one kick ranked 29th of the library's kicks). And
+    names that hold a negated word ("kick, not 909") count against their sounds."""
     named = [table.name_index[t] for t in dict.fromkeys(query.free_words) if t in table.name_index]
     if named:
-        held = np.zeros(n, np.float32)
-        for rows in named:
-            held[rows] += 1.0
+        held = np.zeros(len(table), np.float32)
+        for idx in named:
+            held[idx] += 1.0
         s = s * (FREE_WORD_FLOOR + (1.0 - FREE_WORD_FLOOR) * held / len(named))
-    # And names that hold a negated word ("kick, not 909") count against their sounds.
+    s = np.array(s, np.float32)
     for t in dict.fromkeys(query.exclude_names):
-        rows = table.name_index.get(t)
-        if rows is not None:
-            s[rows] *= FREE_WORD_FLOOR
-    return np.clip(s, 0.0, 1.0).astype(np.float32)
+        against = table.name_index.get(t)
+        if against is not None:
+            s[against] *= FREE_WORD_FLOOR
+    return s
 
 
 STEER_SLOPE = 1.5  # steering: how fast "brighter" saturates per unit of the word's logit
@@ -497,8 +502,8 @@ def steer_table(query: Query, table: ScoreTable, like: dict[str, float]) -> np.n
     e.g. octaves of spectral centroid for bright), toward 0 the darker. "Bright" on its
     own would rank every candidate by how bright it is, and a candidate list of snares
     similar to a dull snare is uniformly dull: "brighter" left their order as it was.
-    Words the query does not hear (free words) count by file and folder names, as in
-    score_table."""
+    Words the query does not hear (free words) narrow it by file and folder names, as in
+    score_table ("brighter, gmrockkit": that kit's sounds first; review 13)."""
     rel = []
     for w, d in query.words.items():
         if w not in table.word_names or w not in like:
@@ -517,7 +522,7 @@ def steer_table(query: Query, table: ScoreTable, like: dict[str, float]) -> np.n
     ruled_out = excluded_share(query, table)
     if ruled_out is not None:
         s = s * (1.0 - ruled_out)
-    return np.clip(s, 0.0, 1.0).astype(np.float32)
+    return np.clip(_narrow_by_names(query, table, s), 0.0, 1.0).astype(np.float32)
 
 
 def hears_nothing(query: Query) -> bool:

@@ -9,14 +9,16 @@ matter), then described by:
 - the level and the spectral flatness (tonal vs noisy) of each segment;
 - the attack envelope in 2.9 ms blocks over the first 70 ms;
 - a fine 0-400 Hz spectrum of the first 93 ms (the pitch of kicks and toms);
-- the drum classifier's measured features of the first MAX_SECONDS (studio.core.drums.features:
+- the drum classifier's measured features of the MAX_SECONDS it hears (studio.core.drums.features:
   band levels per attack/body/tail segment, decay times, pitch, and a log-spaced
   time-frequency patch out to 3.9 s), scaled by DRUM_WEIGHT. The spectrogram above stops at
   1.5 s; the patch hears the multi-second wash that tells a crash from an open hat. Added in
   builtin-v3: leave-one-kit-out same-class p@10 went from 0.843 to 0.85+ (bench/quality.py).
 
-The embedder hears the first MAX_SECONDS of a sound and nothing after, so a file's vector,
-its vector made again by upkeep, and the vector of the same file dropped as a query agree.
+The embedder hears MAX_SECONDS from where the sound starts (`heard`: the first sample at
+ONSET_FRACTION of the peak, found in the first DECODE_SECONDS) and nothing after, so a file's
+vector, its vector made again by upkeep, and the vector of the same file dropped as a query
+agree; a hit after 4 s of silence is heard, not the silence (review 13).
 
 A learned linear map (resources/builtin/builtin_v3.npz, made by train_builtin.py next to it)
 turns these raw features into two unit blocks joined with a weight: an LDA block that
@@ -39,6 +41,7 @@ from studio.core.resources import resource
 
 SAMPLE_RATE = 22050
 MAX_SECONDS = 4.0  # what the embedder hears of a sound (drums.ANALYSIS_SECONDS)
+DECODE_SECONDS = 60.0  # a sound may start this far in (analysis.MAX_ANALYSED_SECONDS)
 SPEC_SECONDS = 1.5  # of which the log-mel part reads this much from the onset
 EMBEDDER_ID = "builtin-v3"
 DRUM_WEIGHT = 10.0  # scale of the drum features against the dB-valued spectral ones
@@ -100,16 +103,35 @@ def _db(x: np.ndarray, ref: float) -> np.ndarray:
     return np.maximum(d, -FLOOR_DB) + FLOOR_DB
 
 
+def sound_start(y: np.ndarray) -> int:
+    """Where the sound in finite mono `y` starts: PRE_ONSET samples before the first sample
+    at ONSET_FRACTION of its peak (0 for silence)."""
+    if not y.size:
+        return 0
+    a = np.abs(y)
+    peak = float(a.max())
+    if peak <= 0:
+        return 0
+    return max(0, int(np.argmax(a >= ONSET_FRACTION * peak)) - PRE_ONSET)
+
+
+def heard(y: np.ndarray) -> np.ndarray:
+    """What the embedder hears of mono audio `y` at SAMPLE_RATE: finite samples, MAX_SECONDS
+    from sound_start. The category model hears the same (drums.analyze)."""
+    y = np.nan_to_num(np.asarray(y, dtype=np.float32).ravel(), nan=0.0, posinf=0.0, neginf=0.0)
+    start = sound_start(y)
+    return y[start : start + int(MAX_SECONDS * SAMPLE_RATE)]
+
+
 def raw_features(y: np.ndarray, measured: dict | None = None) -> np.ndarray:
     """Mono float32 at SAMPLE_RATE -> the unprojected feature vector (float32, RAW_DIM).
 
-    Only the first MAX_SECONDS count. `measured` is drums.features.measure() of exactly
+    Only what `heard` keeps counts. `measured` is drums.features.measure() of exactly
     those samples when the caller has it (the indexer's analysis measured them already)."""
-    y = np.asarray(y, dtype=np.float32).ravel()[: int(MAX_SECONDS * SAMPLE_RATE)]
+    y = heard(y)
     drum = DRUM_WEIGHT * feature_vector(
         measure(y, SAMPLE_RATE) if measured is None else measured, y.size / SAMPLE_RATE
     )
-    y = np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0)
     win, idx, seg_len, low_win = _tables()
     n_total = (N_FRAMES - 1) * HOP + N_FFT
     buf = np.zeros(n_total, dtype=np.float32)
@@ -187,7 +209,7 @@ class BuiltinEmbedder(Embedder):
     id = EMBEDDER_ID
     name = "default"
     sample_rate = SAMPLE_RATE
-    max_seconds = MAX_SECONDS
+    max_seconds = DECODE_SECONDS  # decoded for a query: heard() finds the sound in it
     batch_size = 64
 
     def __init__(self) -> None:
