@@ -63,8 +63,9 @@ def _analyze(path: str) -> FileAnalysis:
     # the sound starts, builtin.heard): it is measured once, and its embedding is a
     # one-shot's vector and evidence for its category.
     assert sr == drums.ANALYSIS_SR and builtin.MAX_SECONDS == drums.ANALYSIS_SECONDS
-    m = measure(builtin.heard(y), sr)
-    whole = builtin.features(y, m)
+    head = builtin.heard(y)
+    m = measure(head, sr)
+    whole = builtin.features(head, m)  # heard(head) is head
     an = drums.analyze(y, sr, duration=audio.duration, embedding=whole, measured=m)
     analysed = min(audio.duration, len(y) / sr)
     # A loop is cut into overlapping windows so a hit inside it can be found; a one-shot,

@@ -118,7 +118,9 @@ def sound_start(y: np.ndarray) -> int:
 def heard(y: np.ndarray) -> np.ndarray:
     """What the embedder hears of mono audio `y` at SAMPLE_RATE: finite samples, MAX_SECONDS
     from sound_start. The category model hears the same (drums.analyze)."""
-    y = np.nan_to_num(np.asarray(y, dtype=np.float32).ravel(), nan=0.0, posinf=0.0, neginf=0.0)
+    y = np.asarray(y, dtype=np.float32).ravel()
+    if y.size and not np.isfinite(y).all():
+        y = np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0)
     start = sound_start(y)
     return y[start : start + int(MAX_SECONDS * SAMPLE_RATE)]
 
