@@ -93,6 +93,7 @@ def test_bad_files_are_recorded_and_skipped(lib, kit_copy):
     (kit_copy / "notes.wav").write_text("not audio")
     (kit_copy / "half.wav").write_bytes((kit_copy / "Kick 01.wav").read_bytes()[:40])
     sf.write(kit_copy / "silence.wav", np.zeros(4410, np.float32), 44100)
+    (kit_copy / "noise.mp3").write_bytes(np.random.default_rng(0).bytes(3000))
     (kit_copy / "readme.txt").write_text("ignored: not an audio extension")
     rep = lib.index([str(kit_copy)], workers=1)
     assert rep.indexed == 30
@@ -102,11 +103,17 @@ def test_bad_files_are_recorded_and_skipped(lib, kit_copy):
         "notes.wav",
         "half.wav",
         "silence.wav",
+        "noise.mp3",
     }
     assert all(reasons.values())
-    assert len(lib.catalog.errors()) == 4
+    # Review 14: random bytes named .mp3 read "File does not exist or is not a regular file".
+    assert reasons[str(kit_copy / "noise.mp3")] == "not an audio file (format not recognised)"
+    assert len(lib.catalog.errors()) == 5
     again = lib.index(workers=1)  # failures are not retried until the file changes
-    assert again.indexed == 0 and len(again.skipped) == 4
+    assert again.indexed == 0 and len(again.skipped) == 5
+    # ...and are counted once, as skipped, not also as unchanged (review 14: "0 indexed,
+    # 20034 unchanged, 9 skipped" of 20,034 files).
+    assert again.unchanged == 30
 
 
 def test_symlink_loop_unicode_and_unreadable_folders(lib, kit_copy, monkeypatch):
@@ -413,7 +420,7 @@ def test_a_file_that_could_not_be_read_is_tried_again_but_a_broken_one_is_not(
     rep = lib.index(workers=1)
     assert rep.indexed == 1
     assert [os.path.basename(p) for p, _ in rep.skipped] == ["broken.wav"]  # not re-read
-    assert rep.unchanged == 30
+    assert rep.unchanged == 29  # the broken file counts as skipped only (review 14)
 
 
 def test_a_filter_finds_k_matches_beyond_the_nearest_candidates(lib, tmp_path):

@@ -111,7 +111,12 @@ def decode(
             raise DecodeError(
                 f"{kind} is not supported: convert it to WAV, AIFF, FLAC or MP3"
             ) from None
-        raise DecodeError(_reason(e)) from None
+        reason = _reason(e)
+        if "not a regular file" in reason and p.is_file():
+            # libsndfile's MP3 reader says so of any regular file it cannot parse (random
+            # bytes named .mp3): the file is there, it is not audio (review 14).
+            reason = "not an audio file (format not recognised)"
+        raise DecodeError(reason) from None
     if data.shape[0] == 0:
         raise DecodeError("no audio frames (zero length)")
     # A mat-vec product mixes to mono (~40x faster than data.mean(axis=1) on interleaved

@@ -237,9 +237,10 @@ class Indexer:
                     and row.mtime_ns == st.st_mtime_ns
                     and (row.content_id is not None or row.error is not None)
                 ):
-                    rep.unchanged += 1
-                    if row.error:
+                    if row.error:  # skipped again, for the same reason: counted once
                         rep.skipped.append((path, row.error))
+                    else:
+                        rep.unchanged += 1
                     continue
                 need.append((path, st, row.content_id if row is not None else None))
             walked.append((root_id, gone, need))

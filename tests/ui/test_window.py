@@ -569,3 +569,14 @@ def test_the_layout_is_saved_soon_after_it_changes_not_only_on_close(
     w.split.splitterMoved.emit(333, 1)  # what dragging the handle sends
     qtbot.waitUntil(lambda: Settings(library.data_dir).get(S.SPLIT_MAIN)[:1] == [w.split.sizes()[0]],
                     timeout=5000)
+
+
+def test_the_text_table_is_built_after_indexing_not_by_the_first_search(
+    make_window: Any, library: Any, qtbot: Any
+) -> None:
+    """Review 14: the first text search of a session parsed every analysis (~1.4 s at 20k
+    sounds) while the user waited."""
+    library._table = None
+    w = make_window(library)
+    qtbot.waitUntil(lambda: not w.indexer.running(), timeout=20000)
+    qtbot.waitUntil(lambda: library._table is not None, timeout=5000)
