@@ -61,6 +61,7 @@ def _warm_text_table(_job: object, lib: Library) -> None:
 
 
 LAYOUT_SAVE_MS = 1500
+WARM_TABLE_DELAY_MS = 1000
 EMPTY_LIBRARY_NOTICE = ("Nothing to search yet: the library is empty. Add the folders where "
                         "your samples live (or try the demo kit), then ask again.")
 NOT_AUDIO = ("{name} is not an audio file Studio can read. Drop WAV, AIFF, FLAC, MP3 or "
@@ -334,12 +335,20 @@ class MainWindow(QMainWindow):
         if changed or (rep is not None and not self.results.model.hits):
             # What is on screen was ranked before this run: new, gone or re-embedded sounds.
             self.refresh_results()
-        # The table text search and filters rank, built now rather than by the first search:
+        # The table text search and filters rank, built soon rather than by the first search:
         # parsing 20k analyses made the first "kick" of a session take ~1.4 s (review 14).
-        # A build only parses what changed, and a search running meanwhile waits for none.
+        # A build only parses what changed; it waits for the end-of-run burst to pass.
         if self.lib.roots() and not self._closed:
-            start_worker(_warm_text_table, self.lib, title="Preparing text search",
-                         notify=False, parent=self)
+            QTimer.singleShot(WARM_TABLE_DELAY_MS, self, self._warm_text_table)
+
+    def _warm_text_table(self) -> None:
+        if self._closed or self.indexer.running():
+            return  # a new run ends with its own warm-up
+        if self.searcher.busy():  # not alongside a search (the GIL: the window's slices)
+            QTimer.singleShot(WARM_TABLE_DELAY_MS, self, self._warm_text_table)
+            return
+        start_worker(_warm_text_table, self.lib, title="Preparing text search",
+                     notify=False, parent=self)
 
     def refresh_library_counts(self, rep: Any) -> None:
         info = self.lib.catalog.stats()
