@@ -1229,3 +1229,42 @@ def test_like_this_but_brighter_with_a_pack_name_narrows_to_the_pack(lib, kit_co
     snare = str(kit_copy / "Snare 01.wav")
     hits = lib.search(Query(like=[snare], text="brighter zed", k=3)).hits
     assert {os.path.dirname(h.path) for h in hits} == {str(pack)}, [h.path for h in hits]
+
+
+def test_a_long_take_dropped_from_outside_is_known_by_its_bytes(lib, tmp_path, monkeypatch):
+    """Review 14: a 45 MB take, byte for byte a library file, ranked that file 524th: over
+    FULL_HASH_BYTES the hash reads samples of a file, so it was never called the same file.
+    Now a sampled match is confirmed by reading both whole. (Sizes scaled down here.)"""
+    import studio.core.scanner as scanner
+    import studio.core.search as search
+
+    monkeypatch.setattr(scanner, "FULL_HASH_BYTES", 100_000)
+    monkeypatch.setattr(scanner, "_PART", 10_000)
+    monkeypatch.setattr(scanner, "_BLOCK", 1_000)
+    monkeypatch.setattr(search, "FULL_HASH_BYTES", 100_000)
+    folder = tmp_path / "Takes"
+    folder.mkdir()
+    y = np.zeros((SR * 5, 2), np.float32)
+    for at in range(0, SR * 5 - SR // 2, SR // 2):
+        y[at : at + SR // 4, 0] += voice("kick", 3)[: SR // 4]
+        y[at : at + SR // 4, 1] += voice("snare", 3)[: SR // 4]
+    take = folder / "take.wav"
+    sf.write(take, y, SR, subtype="FLOAT")
+    for i in range(4):
+        sf.write(folder / f"hit {i}.wav", voice("kick", 40 + i), SR)
+    lib.index([str(folder)], workers=1)
+    outside = tmp_path / "drop.wav"
+    shutil.copy(take, outside)
+    hits = lib.search(Query(like=[str(outside)], k=3)).hits
+    assert hits[0].path == str(take) and hits[0].identical and hits[0].score == 1.0
+    # Same size, same sampled blocks, another middle: not the same file.
+    data = bytearray(take.read_bytes())
+    size = len(data)
+    step = (size - 2 * 10_000) // 33
+    mid = 10_000 + step + step // 2  # between the first two sampled blocks
+    data[mid : mid + 4] = np.float32(0.5).tobytes()
+    other = tmp_path / "other.wav"
+    other.write_bytes(bytes(data))
+    assert scanner.content_hash(str(other)) == scanner.content_hash(str(take))
+    hits = lib.search(Query(like=[str(other)], k=3)).hits
+    assert not any(h.identical for h in hits)

@@ -30,6 +30,7 @@ How scores are fused (one documented way, used by the CLI and the app alike):
 
 from __future__ import annotations
 
+import filecmp
 import json
 import os
 import time
@@ -160,28 +161,41 @@ class SearchResult:
 
 
 _HASHED: dict[tuple[str, int, int], str] = {}  # (path, size, mtime) -> its content hash
+# ((path, size, mtime), content) -> whether a long file holds that content's bytes, read whole
+_CONFIRMED: dict[tuple[tuple[str, int, int], int], bool] = {}
 
 
 def _known_content(lib: Library, path: str) -> int | None:
     """The library sound whose bytes `path` holds, if any (a file dropped from outside the
-    library, or the target of a link the library knows it by). Only files the content hash
-    reads whole (FULL_HASH_BYTES): a longer one is hashed from samples of it, and two takes
-    that differ in the middle would be "the same file". A hash is kept per path, size and
-    date, so the searches that follow (a refresh, another page, more words) read nothing."""
+    library, or the target of a link the library knows it by). The content hash reads a
+    file whole up to FULL_HASH_BYTES; a longer one is hashed from samples of it, and two
+    takes that differ in the middle would be "the same file", so a match is confirmed by
+    reading both files whole (review 14: a 45 MB take dropped from outside ranked its own
+    copy 524th). What was found is kept per path, size and date, so the searches that
+    follow (a refresh, another page, more words) read nothing."""
     try:
         st = os.stat(path)
-        if st.st_size > FULL_HASH_BYTES:
-            return None
         key = (path, st.st_size, st.st_mtime_ns)
         h = _HASHED.get(key)
         if h is None:
             h = content_hash(path, st.st_size)
             if len(_HASHED) > 256:
                 _HASHED.clear()
+                _CONFIRMED.clear()
             _HASHED[key] = h
+        cid = lib.catalog.content_by_hash(h)
+        if cid is None or st.st_size <= FULL_HASH_BYTES:
+            return cid
+        same = _CONFIRMED.get((key, cid))
+        if same is None:
+            same = _CONFIRMED[(key, cid)] = any(
+                os.path.getsize(p) == st.st_size and filecmp.cmp(path, p, shallow=False)
+                for p in lib.catalog.paths_of(cid)
+                if os.path.isfile(p)
+            )
     except OSError:
         return None
-    return lib.catalog.content_by_hash(h)
+    return cid if same else None
 
 
 def describe_filters(f: Filters) -> str:
