@@ -294,6 +294,7 @@ class Searcher:
                 same.add(cid)
             item = lib.first_item(row.content_id) if row and row.content_id else None
             an = None
+            decoded: np.ndarray | None = None
             if item is not None:
                 exclude.update(lib.items_of(row.content_id))  # type: ignore[union-attr, arg-type]
                 an = lib.catalog.analysis_of(row.content_id)  # type: ignore[union-attr, arg-type]
@@ -306,22 +307,28 @@ class Searcher:
                 if not np.any(a.samples):  # nothing to be like (the indexer skips it too)
                     raise QueryError(f"{p}: {SILENT}")
                 an = drums.analyze(a.samples, a.sr, duration=a.duration)
+                decoded = a.samples
             probs.append(an.get("probs") or {})
             words.append(an.get("words") or {})
-            clip_cache: dict[int, np.ndarray] = {}
+            # Decoded clips by (rate, length): the analysis's serves the built-in embedder,
+            # which reads as far (both look for where the sound starts).
+            clip_cache: dict[tuple[int, float], np.ndarray] = {}
+            if decoded is not None:
+                clip_cache[(drums.ANALYSIS_SR, MAX_ANALYSED_SECONDS)] = decoded
             for emb in embedders:
                 vec = None
                 if item is not None and item in lib.index_for(emb):
                     vec = lib.index_for(emb).get([item])[0]
                 if vec is None:
-                    if emb.sample_rate not in clip_cache:
+                    ck = (emb.sample_rate, emb.max_seconds)
+                    if ck not in clip_cache:
                         try:
-                            clip_cache[emb.sample_rate] = decode(
+                            clip_cache[ck] = decode(
                                 ap, sr=emb.sample_rate, max_seconds=emb.max_seconds
                             ).samples
                         except DecodeError as e:
                             raise QueryError(f"{p}: {e.reason}") from None
-                    vec = emb.embed_audio([clip_cache[emb.sample_rate]])[0]
+                    vec = emb.embed_audio([clip_cache[ck]])[0]
                 per.setdefault(emb.id, []).append(np.asarray(vec, np.float32))
         cats = {c for p in probs for c in p}
         mean_probs = {c: float(np.mean([p.get(c, 0.0) for p in probs])) for c in cats}
@@ -496,11 +503,26 @@ class Searcher:
             counted = True
         if q.filters.active():  # rank only what can pass (each hit is still checked)
             order = order[_filter_mask(q.filters, table)[order]]
-        n = max(q.k * (20 if q.filters.active() else 3), 64)
+        hits, total = self._table_hits(
+            q, table, order, scores, per, max(q.k * (20 if q.filters.active() else 3), 64)
+        )
+        return hits, used, total if counted else None
+
+    def _table_hits(
+        self,
+        q: Query,
+        table: Any,
+        order: np.ndarray,
+        scores: np.ndarray,
+        per: dict[str, np.ndarray],
+        n: int,
+    ) -> tuple[list[Hit], int]:
+        """The first q.k hits of the content-table rows `order` (best first), looking at `n`
+        rows, then four times more while too few pass; and how many files match."""
         while True:
             take = order[:n]
             ids = [table.item_ids[i] for i in take]
-            rows = lib.catalog.item_rows(ids)
+            rows = self.lib.catalog.item_rows(ids)
             extra = {k: v[take] for k, v in per.items()}
             hits = self._hits(ids, scores[take], rows, extra, q, set())
             # Words are matched to a sound as a whole (its first window stands for it in
@@ -514,7 +536,7 @@ class Searcher:
                 # Files of a folder that is not there are no results, so not counted.
                 total = (max(int(table.files_present()[order].sum()), len(hits))
                          if len(hits) >= q.k else len(hits))
-                return hits, used, total if counted else None
+                return hits, total
             n *= 4
 
     # ---- filters alone ---------------------------------------------------------------------
@@ -531,28 +553,15 @@ class Searcher:
         sc = table.scores
         score = np.ones(len(table.item_ids), np.float32)
         if q.filters.category:
-            members = drums.filter_members(q.filters.category)
-            cols = [sc.categories.index(c) for c in members if c in sc.categories]
-            if cols:
-                score = sc.probs[:, cols].sum(axis=1).astype(np.float32)
+            score = _category_prob(q.filters.category, sc).astype(np.float32)
         elif q.filters.words:
             cols = [sc.word_names.index(w) for w in q.filters.words if w in sc.word_names]
             if cols:
                 score = sc.words[:, cols].mean(axis=1).astype(np.float32)
         names = np.array([n.lower() for n in table.names], dtype=object)
         order = keep[np.lexsort((names[keep], -score[keep]))]
-        n = max(q.k * 3, 64)
-        while True:
-            take = order[:n]
-            ids = [table.item_ids[i] for i in take]
-            rows = lib.catalog.item_rows(ids)
-            hits = self._hits(ids, score[take], rows, {}, q, set())
-            hits = [replace(h, start=0.0, end=h.duration) if h.duration else h for h in hits]
-            if len(hits) >= q.k or n >= len(order):
-                total = (max(int(table.files_present()[order].sum()), len(hits))
-                         if len(hits) >= q.k else len(hits))
-                return hits, ["filters"], total
-            n *= 4
+        hits, total = self._table_hits(q, table, order, score, {}, max(q.k * 3, 64))
+        return hits, ["filters"], total
 
     # ---- shared --------------------------------------------------------------------------
     def _hits(
@@ -655,10 +664,10 @@ def _filter_mask(f: Filters, table: Any) -> np.ndarray:
     scores = table.scores
     keep = np.ones(len(table.item_ids), bool)
     if f.category:
-        members = drums.filter_members(f.category)
-        cols = [scores.categories.index(c) for c in members if c in scores.categories]
-        p = scores.probs[:, cols].sum(axis=1) if cols else np.zeros(len(keep), np.float32)
-        keep &= np.isin(table.categories, members) | (p >= drums.FILTER_MIN_PROB - 1e-6)
+        p = _category_prob(f.category, scores)
+        keep &= np.isin(table.categories, drums.filter_members(f.category)) | (
+            p >= drums.FILTER_MIN_PROB - 1e-6
+        )
     if f.min_seconds is not None:
         keep &= table.durations >= f.min_seconds - 1e-6
     if f.max_seconds is not None:
@@ -669,6 +678,15 @@ def _filter_mask(f: Filters, table: Any) -> np.ndarray:
         else:
             keep[:] = False  # no analysis measures it
     return keep
+
+
+def _category_prob(category: str, scores: Any) -> np.ndarray:
+    """Per row of a ScoreTable, the probability of the category (or group) `category`."""
+    members = drums.filter_members(category)
+    cols = [scores.categories.index(c) for c in members if c in scores.categories]
+    if not cols:
+        return np.zeros(len(scores.probs), np.float32)
+    return scores.probs[:, cols].sum(axis=1)
 
 
 def _unchanged(path: str, size: int, mtime_ns: int) -> bool:

@@ -110,8 +110,11 @@ def sound_start(y: np.ndarray) -> int:
         return 0
     a = np.abs(y)
     peak = float(a.max())
-    if peak <= 0:
-        return 0
+    return _onset(a, peak) if peak > 0 else 0
+
+
+def _onset(a: np.ndarray, peak: float) -> int:
+    """sound_start from the magnitudes `a` and their peak (> 0)."""
     return max(0, int(np.argmax(a >= ONSET_FRACTION * peak)) - PRE_ONSET)
 
 
@@ -142,7 +145,7 @@ def raw_features(y: np.ndarray, measured: dict | None = None) -> np.ndarray:
         a = np.abs(y)
         peak = float(a.max())
         if peak > 0:
-            onset = max(0, int(np.argmax(a >= ONSET_FRACTION * peak)) - PRE_ONSET)
+            onset = _onset(a, peak)
             seg = y[onset : onset + min(n_total, int(SPEC_SECONDS * SAMPLE_RATE))]
             buf[: seg.size] = seg / peak
             used = seg.size
