@@ -338,9 +338,14 @@ def _seconds(text: str) -> float:
 def _cmd_search(args: argparse.Namespace) -> int:
     from studio.core.search import Filters, Query
 
+    filters = Filters(
+        category=args.category,
+        min_seconds=args.min_length,
+        max_seconds=args.max_length,
+        words=list(args.word),
+    )
     queries = getattr(args, "queries", None) or []
-    if not queries and (args.category or args.word or args.min_length is not None
-                        or args.max_length is not None):
+    if not queries and filters.active():
         queries = [{}]  # filters alone: browse what passes them
     if not queries:
         raise UsageError("give --like FILE, --text QUERY, or filters to browse by (--category…)")
@@ -372,12 +377,6 @@ def _cmd_search(args: argparse.Namespace) -> int:
                 drums.filter_words(w)
         except ValueError as e:
             raise UsageError(str(e)) from None
-    filters = Filters(
-        category=args.category,
-        min_seconds=args.min_length,
-        max_seconds=args.max_length,
-        words=list(args.word),
-    )
     lib = _library(args, create=False)
     try:
         if not lib.catalog.count_items():

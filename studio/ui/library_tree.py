@@ -202,10 +202,15 @@ class LibraryModel(QStandardItemModel):
                      parent=self, on_result=lambda r: done(*r),
                      on_error=lambda e: done(None, str(e)), abandonable=True)
 
+    def _item_at(self, where: QPersistentModelIndex) -> QStandardItem | None:
+        """The item a queued listing was for, if it is still in the tree."""
+        if not where.isValid():
+            return None
+        return self.itemFromIndex(self.index(where.row(), 0, where.parent()))
+
     def _listed(self, where: QPersistentModelIndex, folder: str, stamp: int | None,
                 rows: list[QStandardItem] | str) -> None:
-        item = (self.itemFromIndex(self.index(where.row(), 0, where.parent()))
-                if where.isValid() else None)
+        item = self._item_at(where)
         if item is None or item.data(PATH_ROLE) != folder or not item.data(LISTING_ROLE):
             return  # the folder left the tree (or was listed another way) meanwhile
         item.setData(None, LISTING_ROLE)
@@ -244,8 +249,7 @@ class LibraryModel(QStandardItemModel):
     def _relisted(self, where: QPersistentModelIndex, folder: str, stamp: int | None,
                   entries: list[tuple[str, bool]] | str) -> None:
         self._refreshing.discard(folder)
-        item = (self.itemFromIndex(self.index(where.row(), 0, where.parent()))
-                if where.isValid() else None)
+        item = self._item_at(where)
         if item is None or item.data(PATH_ROLE) != folder or not _loaded(item):
             return  # gone from the tree meanwhile (its parent's refresh removed it)
         if isinstance(entries, str):
